@@ -1,0 +1,311 @@
+//! DNS messages on the wire: the query we send, and what a reply may count
+//! for (RFC 1035 §4.1, RFC 6891 for EDNS0).
+//!
+//! Pure functions over byte slices: no sockets here. A reply is read only as
+//! far as the answer section; authority and additional records are never
+//! used, so they are never parsed.
+
+use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+
+use super::Error;
+
+/// The EDNS0 UDP payload size we advertise: the DNS Flag Day 2020 figure,
+/// which avoids IP fragmentation on any common path.
+pub const EDNS_PAYLOAD: u16 = 1232;
+
+/// Longest CNAME chain followed inside one answer; longer means a loop.
+const MAX_CNAME_CHAIN: usize = 16;
+
+/// One question: a name and a type, class IN (RFC 1035 §4.1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub name: Name,
+    pub rtype: RecordType,
+}
+
+/// The three outcomes of a question that a server answered (RFC 2308 §2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Records of the type asked, at the name or at the end of its CNAME chain.
+    Records(Vec<RData>),
+    /// The name does not exist (RCODE 3).
+    NxDomain,
+    /// The name exists but has no records of this type.
+    NoData,
+}
+
+/// What one received message counts for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Not a reply to this query: too short, another id, QR clear, or another
+    /// question. Ignored; the query keeps waiting.
+    NotOurs,
+    /// Our id, but the rest does not parse. Another server may do better.
+    Malformed,
+    /// TC set: ask the same server over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
+    Truncated,
+    /// SERVFAIL, REFUSED, FORMERR, NOTIMP or another error code: another
+    /// server may do better.
+    Refused(ResponseCode),
+    /// A final outcome for this question.
+    Final(Result<Answer, Error>),
+}
+
+/// The query message: RD set, one question, an EDNS0 OPT record.
+pub fn query(id: u16, question: &Question) -> Vec<u8> {
+    let mut message = Message::new(id, MessageType::Query, OpCode::Query);
+    message.metadata.recursion_desired = true;
+    message.add_query(Query::query(question.name.clone(), question.rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(EDNS_PAYLOAD);
+    message.set_edns(edns);
+    message
+        .to_vec()
+        .expect("a query with one valid question always encodes")
+}
+
+/// Reads `bytes` as a reply to the query `id` for `question`.
+pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
+    let mut decoder = BinDecoder::new(bytes);
+    let Ok(header) = Header::read(&mut decoder) else {
+        return Reply::NotOurs;
+    };
+    let meta = header.metadata;
+    if meta.id != id || meta.message_type != MessageType::Response {
+        return Reply::NotOurs;
+    }
+    let Ok(queries) = Message::read_queries(&mut decoder, usize::from(header.counts.queries))
+    else {
+        return Reply::Malformed;
+    };
+    let [asked] = queries.as_slice() else {
+        return Reply::NotOurs;
+    };
+    if asked.name() != &question.name
+        || asked.query_type() != question.rtype
+        || asked.query_class() != DNSClass::IN
+    {
+        return Reply::NotOurs;
+    }
+    if meta.truncation {
+        return Reply::Truncated;
+    }
+    let rcode = meta.response_code;
+    if rcode != ResponseCode::NoError && rcode != ResponseCode::NXDomain {
+        return Reply::Refused(rcode);
+    }
+    let count = usize::from(header.counts.answers);
+    let Ok((answers, _, _)) = Message::read_records(&mut decoder, count, false, meta.op_code)
+    else {
+        return Reply::Malformed;
+    };
+    Reply::Final(extract(&answers, question, rcode == ResponseCode::NXDomain))
+}
+
+/// The records for `question`, following CNAMEs inside the answer section
+/// from the name asked (RFC 1034 §3.6.2, §4.3.2). The response code speaks
+/// of the last name in the chain (RFC 6604 §2).
+fn extract(answers: &[Record], question: &Question, nxdomain: bool) -> Result<Answer, Error> {
+    let mut name = &question.name;
+    for _ in 0..=MAX_CNAME_CHAIN {
+        let at_name = || {
+            answers
+                .iter()
+                .filter(move |r| r.dns_class == DNSClass::IN && &r.name == name)
+        };
+        let records: Vec<RData> = at_name()
+            .filter(|r| r.record_type() == question.rtype)
+            .map(|r| r.data.clone())
+            .collect();
+        if !records.is_empty() {
+            return Ok(Answer::Records(records));
+        }
+        let cname = at_name().find_map(|r| match &r.data {
+            RData::CNAME(target) => Some(&target.0),
+            _ => None,
+        });
+        match cname {
+            Some(target) => name = target,
+            None if nxdomain => return Ok(Answer::NxDomain),
+            None => return Ok(Answer::NoData),
+        }
+    }
+    Err(Error::CnameLoop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::rdata::{A, CNAME, MX};
+    use std::net::Ipv4Addr;
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    fn mx_question() -> Question {
+        Question {
+            name: name("100.51.198.in-addr.arpa."),
+            rtype: RecordType::MX,
+        }
+    }
+
+    fn record(owner: &str, data: RData) -> Record {
+        Record::from_rdata(name(owner), 300, data)
+    }
+
+    fn mx(pref: u16, exchange: &str) -> RData {
+        RData::MX(MX::new(pref, name(exchange)))
+    }
+
+    fn cname(target: &str) -> RData {
+        RData::CNAME(CNAME(name(target)))
+    }
+
+    /// A reply to `query(id, question)` with these answers.
+    fn reply(id: u16, question: &Question, rcode: ResponseCode, answers: Vec<Record>) -> Vec<u8> {
+        let mut message = Message::new(id, MessageType::Response, OpCode::Query);
+        message.metadata.response_code = rcode;
+        message.add_query(Query::query(question.name.clone(), question.rtype));
+        message.add_answers(answers);
+        message.to_vec().unwrap()
+    }
+
+    #[test]
+    fn query_carries_the_question_rd_and_edns() {
+        let bytes = query(0x1234, &mx_question());
+        let message = Message::from_vec(&bytes).unwrap();
+        assert_eq!(message.metadata.id, 0x1234);
+        assert!(message.metadata.recursion_desired);
+        assert_eq!(message.metadata.message_type, MessageType::Query);
+        assert_eq!(message.queries.len(), 1);
+        assert_eq!(message.queries[0].name(), &mx_question().name);
+        assert_eq!(message.queries[0].query_type(), RecordType::MX);
+        assert_eq!(message.edns.unwrap().max_payload(), EDNS_PAYLOAD);
+    }
+
+    #[test]
+    fn answer_nodata_nxdomain() {
+        let q = mx_question();
+        let answers = vec![record("100.51.198.in-addr.arpa.", mx(10, "mx1.example."))];
+        let got = check(&reply(7, &q, ResponseCode::NoError, answers), 7, &q);
+        assert_eq!(
+            got,
+            Reply::Final(Ok(Answer::Records(vec![mx(10, "mx1.example.")])))
+        );
+        let got = check(&reply(7, &q, ResponseCode::NoError, vec![]), 7, &q);
+        assert_eq!(got, Reply::Final(Ok(Answer::NoData)));
+        let got = check(&reply(7, &q, ResponseCode::NXDomain, vec![]), 7, &q);
+        assert_eq!(got, Reply::Final(Ok(Answer::NxDomain)));
+    }
+
+    #[test]
+    fn records_of_other_names_and_types_do_not_count() {
+        let q = mx_question();
+        let answers = vec![
+            record("other.example.", mx(10, "evil.example.")),
+            record(
+                "100.51.198.in-addr.arpa.",
+                RData::A(A(Ipv4Addr::new(1, 2, 3, 4))),
+            ),
+        ];
+        let got = check(&reply(7, &q, ResponseCode::NoError, answers), 7, &q);
+        assert_eq!(got, Reply::Final(Ok(Answer::NoData)));
+    }
+
+    #[test]
+    fn question_name_matches_case_insensitively() {
+        let q = mx_question();
+        let shouted = Question {
+            name: name("100.51.198.IN-ADDR.ARPA."),
+            rtype: RecordType::MX,
+        };
+        let got = check(&reply(7, &shouted, ResponseCode::NoError, vec![]), 7, &q);
+        assert_eq!(got, Reply::Final(Ok(Answer::NoData)));
+    }
+
+    #[test]
+    fn cname_chain_is_followed() {
+        let q = mx_question();
+        let answers = vec![
+            record("100.51.198.in-addr.arpa.", cname("a.example.")),
+            record("a.example.", cname("b.example.")),
+            record("b.example.", mx(5, "mx.example.")),
+        ];
+        let got = check(&reply(7, &q, ResponseCode::NoError, answers), 7, &q);
+        assert_eq!(
+            got,
+            Reply::Final(Ok(Answer::Records(vec![mx(5, "mx.example.")])))
+        );
+    }
+
+    #[test]
+    fn cname_to_nowhere_takes_the_rcode() {
+        let q = mx_question();
+        let answers = vec![record("100.51.198.in-addr.arpa.", cname("gone.example."))];
+        let got = check(&reply(7, &q, ResponseCode::NXDomain, answers), 7, &q);
+        assert_eq!(got, Reply::Final(Ok(Answer::NxDomain)));
+    }
+
+    #[test]
+    fn cname_loop_is_an_error() {
+        let q = mx_question();
+        let answers = vec![
+            record("100.51.198.in-addr.arpa.", cname("a.example.")),
+            record("a.example.", cname("100.51.198.in-addr.arpa.")),
+        ];
+        let got = check(&reply(7, &q, ResponseCode::NoError, answers), 7, &q);
+        assert_eq!(got, Reply::Final(Err(Error::CnameLoop)));
+    }
+
+    #[test]
+    fn not_ours() {
+        let q = mx_question();
+        let good = reply(7, &q, ResponseCode::NoError, vec![]);
+        assert_eq!(check(&good, 8, &q), Reply::NotOurs, "other id");
+        let mut as_query = good.clone();
+        as_query[2] &= 0x7f;
+        assert_eq!(check(&as_query, 7, &q), Reply::NotOurs, "QR clear");
+        let other = Question {
+            name: name("101.51.198.in-addr.arpa."),
+            rtype: RecordType::MX,
+        };
+        let wrong = reply(7, &other, ResponseCode::NoError, vec![]);
+        assert_eq!(check(&wrong, 7, &q), Reply::NotOurs, "other name");
+        let wrong_type = Question {
+            rtype: RecordType::A,
+            ..q.clone()
+        };
+        let wrong = reply(7, &wrong_type, ResponseCode::NoError, vec![]);
+        assert_eq!(check(&wrong, 7, &q), Reply::NotOurs, "other type");
+        assert_eq!(check(&good[..5], 7, &q), Reply::NotOurs, "short");
+        assert_eq!(check(&[], 7, &q), Reply::NotOurs, "empty");
+    }
+
+    #[test]
+    fn truncated_refused_malformed() {
+        let q = mx_question();
+        let mut tc = reply(7, &q, ResponseCode::NoError, vec![]);
+        tc[2] |= 0x02;
+        assert_eq!(check(&tc, 7, &q), Reply::Truncated);
+        for rcode in [
+            ResponseCode::ServFail,
+            ResponseCode::Refused,
+            ResponseCode::FormErr,
+            ResponseCode::NotImp,
+        ] {
+            let bytes = reply(7, &q, rcode, vec![]);
+            assert_eq!(check(&bytes, 7, &q), Reply::Refused(rcode));
+        }
+        let mut cut = reply(
+            7,
+            &q,
+            ResponseCode::NoError,
+            vec![record("100.51.198.in-addr.arpa.", mx(1, "mx.example."))],
+        );
+        cut.truncate(cut.len() - 3);
+        assert_eq!(check(&cut, 7, &q), Reply::Malformed);
+    }
+}
