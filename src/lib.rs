@@ -1,1 +1,21 @@
+//! rmxsmtpd: a Reverse MX check in front of an SMTP daemon.
+//!
+//! The data flows one way, and the modules follow it:
+//! [`client`] (the client address) → [`names`] (the reverse names to query)
+//! → [`lookup`] (the lists, through the [`dns`] stub resolver) → [`verdict`]
+//! (pass, fail, none, temperror, skip; accept or reject) → an action:
+//! [`exec`] the SMTP daemon, or hold a [`session`] that refuses mail.
+//! [`options`] reads the command line; [`log`] writes the one line per
+//! connection; [`text`] keeps what reaches the wire printable.
+
+pub mod client;
+pub mod date;
 pub mod dns;
+pub mod exec;
+pub mod log;
+pub mod lookup;
+pub mod names;
+pub mod options;
+pub mod session;
+pub mod text;
+pub mod verdict;

@@ -1,0 +1,130 @@
+//! rmxsmtpd: between the connection server and the SMTP daemon. It finds the
+//! client address, looks up its network's Reverse MX list, and then either
+//! execs the rest of its command line or holds a session that refuses mail.
+//!
+//! There is no Rust `main`: Rust's runtime would set SIGPIPE to ignored
+//! before `main`, and an ignored signal survives exec. With `no_main` the
+//! dispositions stay the ones rmxsmtpd was started with (DESIGN.md §6).
+#![no_main]
+
+use std::net::IpAddr;
+
+use rmxsmtpd::client::{client_address, peer_of_stdin};
+use rmxsmtpd::date::Date;
+use rmxsmtpd::dns::Config;
+use rmxsmtpd::lookup::{Findings, List, MAX_EXCHANGES, lookup};
+use rmxsmtpd::names::reverse_names;
+use rmxsmtpd::options::{self, Options, USAGE};
+use rmxsmtpd::verdict::{Action, Judgement, Outcome, Screen, decide, judge, screen};
+use rmxsmtpd::{exec, log, session};
+
+const EXIT_USAGE: libc::c_int = 100;
+const EXIT_TROUBLE: libc::c_int = 111;
+
+// SAFETY: this is the process's only C `main`; the C runtime calls it once
+// with valid argc and argv, and std reads them itself (args_os).
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let options = match options::parse(&args) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("rmxsmtpd: usage error: {error}; usage: {USAGE}");
+            return EXIT_USAGE;
+        }
+    };
+    let client = client_address(|name| std::env::var_os(name), peer_of_stdin);
+    let shown = client
+        .as_ref()
+        .map_or_else(|_| "-".to_string(), IpAddr::to_string);
+    let rmxsmtpd = std::env::var("RMXSMTPD").ok();
+    let relayclient = std::env::var_os("RELAYCLIENT").is_some();
+    let mut notes = Vec::new();
+    let (judgement, action) =
+        match screen(rmxsmtpd.as_deref(), relayclient, &options.policy, &shown) {
+            Screen::Skip(why) => (Judgement::new(Outcome::Skip, None, why), Action::Accept),
+            Screen::Reject(rejection) => (
+                Judgement::new(Outcome::Skip, None, "RMXSMTPD is set"),
+                Action::Reject(rejection),
+            ),
+            Screen::Lookup => {
+                let judgement = match client {
+                    Ok(ip) => {
+                        let findings = look_up(ip, &options);
+                        notes = notes_on(&findings);
+                        judge(&findings).unwrap_or_else(|| {
+                            Judgement::new(Outcome::TempError, None, "lookup did not finish")
+                        })
+                    }
+                    Err(why) => Judgement::new(Outcome::TempError, None, why),
+                };
+                let action = decide(judgement.outcome, &options.policy, Date::today(), &shown);
+                (judgement, action)
+            }
+        };
+    let entry = log::Entry {
+        client: &shown,
+        outcome: judgement.outcome,
+        name: judgement.name.as_ref(),
+        action: &action,
+        dry_run: options.dry_run,
+        why: &judgement.why,
+        notes: &notes,
+    };
+    if !options.quiet || entry.worth_logging_quietly() {
+        log::write("rmxsmtpd", &entry.format());
+    }
+    match action {
+        Action::Reject(rejection) if !options.dry_run => {
+            let dialogue = session::Dialogue::new(&options.name, &rejection);
+            // The client may hang up at any time; that ends the session well.
+            let _ = session::hold(dialogue, &rejection, options.session_limit);
+            0
+        }
+        _ => {
+            let error = exec::exec(&options.program, judgement.outcome);
+            let program = options.program[0].to_string_lossy();
+            log::write(
+                "rmxsmtpd",
+                &format!("fatal: unable to run {program}: {error}"),
+            );
+            EXIT_TROUBLE
+        }
+    }
+}
+
+/// The client's network lists, stopping as soon as the verdict is known.
+fn look_up(ip: IpAddr, options: &Options) -> Findings {
+    let names = reverse_names(ip, &options.prefixes);
+    let config = Config::from_system();
+    lookup(ip, names, config, options.dns_timeout, |f| {
+        judge(f).is_some()
+    })
+}
+
+/// What the log should mention beyond the verdict.
+fn notes_on(findings: &Findings) -> Vec<String> {
+    let mut notes = Vec::new();
+    for entry in &findings.names {
+        if let List::Exchanges {
+            ignored,
+            null_dropped,
+            ..
+        } = entry.list
+        {
+            if ignored > 0 {
+                notes.push(format!(
+                    "{}: {ignored} exchanges past the first {MAX_EXCHANGES} ignored",
+                    entry.name
+                ));
+            }
+            if null_dropped {
+                notes.push(format!(
+                    "{}: null MX beside other MX records ignored",
+                    entry.name
+                ));
+            }
+        }
+    }
+    notes
+}

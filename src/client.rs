@@ -1,0 +1,191 @@
+//! Where the client address comes from (DESIGN.md §2): the connection
+//! server's environment variables in a fixed order, else `getpeername(0)`.
+//! A variable that is set but does not hold an address is never guessed at.
+
+use std::ffi::OsString;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+/// The client's address, from `var` (the environment) or `peer` (the socket
+/// on fd 0), with `::ffff:a.b.c.d` read as IPv4. The error says why there is
+/// none.
+pub fn client_address(
+    var: impl Fn(&str) -> Option<OsString>,
+    peer: impl FnOnce() -> Option<IpAddr>,
+) -> Result<IpAddr, String> {
+    let tcp6 = var("PROTO").is_some_and(|p| p == "TCP6");
+    let mut sources = Vec::with_capacity(4);
+    if tcp6 {
+        sources.push("TCP6REMOTEIP");
+    }
+    sources.extend(["TCPREMOTEIP", "REMOTE_ADDR"]);
+    for name in sources {
+        if let Some(value) = var(name) {
+            return parse(&value)
+                .ok_or_else(|| format!("{name} is not an address: {:?}", value.to_string_lossy()));
+        }
+    }
+    // xinetd puts a host name here unless told otherwise: only a number counts.
+    if let Some(ip) = var("REMOTE_HOST").as_ref().and_then(parse) {
+        return Ok(ip);
+    }
+    peer().map(unmap).ok_or_else(|| {
+        "no client address: no TCPREMOTEIP, REMOTE_ADDR or REMOTE_HOST, and fd 0 is not an IP socket"
+            .to_string()
+    })
+}
+
+/// An IPv4 or IPv6 address; IPv6 may carry a `%zone`, which is dropped.
+fn parse(value: &OsString) -> Option<IpAddr> {
+    let text = value.to_str()?;
+    let ip = match text.split_once('%') {
+        Some((v6, zone)) if !zone.is_empty() => IpAddr::V6(v6.parse::<Ipv6Addr>().ok()?),
+        Some(_) => return None,
+        None => text.parse().ok()?,
+    };
+    Some(unmap(ip))
+}
+
+fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The peer of the socket on fd 0, for inetd and everything else that hands
+/// over a connected socket without telling.
+pub fn peer_of_stdin() -> Option<IpAddr> {
+    // SAFETY: sockaddr_storage is plain data for which all-zero is valid.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut length = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `storage` is writable for `length` bytes; getpeername writes at most that.
+    let rc = unsafe { libc::getpeername(0, (&raw mut storage).cast(), &mut length) };
+    if rc != 0 {
+        return None;
+    }
+    let address = match i32::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the kernel filled a sockaddr_in for AF_INET.
+            let sin: libc::sockaddr_in = unsafe { std::ptr::read((&raw const storage).cast()) };
+            SocketAddr::from((u32::from_be(sin.sin_addr.s_addr).to_be_bytes(), 0))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the kernel filled a sockaddr_in6 for AF_INET6.
+            let sin6: libc::sockaddr_in6 = unsafe { std::ptr::read((&raw const storage).cast()) };
+            SocketAddr::from((sin6.sin6_addr.s6_addr, 0))
+        }
+        _ => return None,
+    };
+    Some(address.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(vars: &[(&str, &str)], peer: Option<&str>) -> Result<String, String> {
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| OsString::from(v))
+        };
+        client_address(var, || peer.map(|p| p.parse().unwrap())).map(|ip| ip.to_string())
+    }
+
+    #[test]
+    fn sources_in_order() {
+        let ok = |s: &str| Ok(s.to_string());
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            Option<&'a str>,
+            Result<String, String>,
+        );
+        let cases: &[Case] = &[
+            (
+                &[("TCPREMOTEIP", "198.51.100.10")],
+                None,
+                ok("198.51.100.10"),
+            ),
+            (&[("TCPREMOTEIP", "2001:db8::25")], None, ok("2001:db8::25")),
+            (
+                &[("TCPREMOTEIP", "::ffff:198.51.100.10")],
+                None,
+                ok("198.51.100.10"),
+            ),
+            (&[("TCPREMOTEIP", "fe80::1%eth0")], None, ok("fe80::1")),
+            // TCPREMOTEIP wins over everything after it.
+            (
+                &[
+                    ("TCPREMOTEIP", "198.51.100.1"),
+                    ("REMOTE_ADDR", "198.51.100.2"),
+                ],
+                Some("198.51.100.3"),
+                ok("198.51.100.1"),
+            ),
+            // PROTO=TCP6 makes TCP6REMOTEIP win; without it, it is not read.
+            (
+                &[
+                    ("PROTO", "TCP6"),
+                    ("TCP6REMOTEIP", "2001:db8::6"),
+                    ("TCPREMOTEIP", "198.51.100.1"),
+                ],
+                None,
+                ok("2001:db8::6"),
+            ),
+            (
+                &[("PROTO", "TCP6"), ("TCPREMOTEIP", "::ffff:198.51.100.1")],
+                None,
+                ok("198.51.100.1"),
+            ),
+            (
+                &[
+                    ("TCP6REMOTEIP", "2001:db8::6"),
+                    ("TCPREMOTEIP", "198.51.100.1"),
+                ],
+                None,
+                ok("198.51.100.1"),
+            ),
+            (&[("REMOTE_ADDR", "198.51.100.2")], None, ok("198.51.100.2")),
+            (&[("REMOTE_HOST", "198.51.100.4")], None, ok("198.51.100.4")),
+            // A host name in REMOTE_HOST is passed over, not an error.
+            (
+                &[("REMOTE_HOST", "mail.example")],
+                Some("198.51.100.3"),
+                ok("198.51.100.3"),
+            ),
+            (&[], Some("198.51.100.3"), ok("198.51.100.3")),
+            (&[], Some("::ffff:198.51.100.3"), ok("198.51.100.3")),
+            (&[], Some("2001:db8::3"), ok("2001:db8::3")),
+        ];
+        for (vars, peer, want) in cases {
+            assert_eq!(&run(vars, *peer), want, "{vars:?} {peer:?}");
+        }
+    }
+
+    #[test]
+    fn junk_is_never_guessed_at() {
+        for junk in [
+            "",
+            "junk",
+            "198.51.100",
+            "198.51.100.10:25",
+            "[::1]",
+            "::1%",
+            "1.2.3.4 ",
+        ] {
+            for name in ["TCPREMOTEIP", "REMOTE_ADDR"] {
+                let got = run(&[(name, junk)], Some("198.51.100.3"));
+                assert!(got.is_err(), "{name}={junk:?} gave {got:?}");
+                assert!(got.unwrap_err().starts_with(name));
+            }
+        }
+        let got = run(&[("PROTO", "TCP6"), ("TCP6REMOTEIP", "junk")], None);
+        assert!(got.is_err());
+    }
+
+    #[test]
+    fn nothing_at_all() {
+        let got = run(&[], None);
+        assert!(got.unwrap_err().starts_with("no client address"));
+    }
+}

@@ -1,0 +1,45 @@
+//! Handing the connection to the SMTP daemon (DESIGN.md §6): execvp(3) of the
+//! rest of the command line, with the environment received plus
+//! `RMXRESULT`. Nothing has read fd 0 or written fd 1 by then, every
+//! descriptor rmxsmtpd opened is close-on-exec, and the signal dispositions
+//! are those rmxsmtpd started with (the binary keeps Rust's runtime from
+//! ignoring SIGPIPE, see `src/bin/rmxsmtpd.rs`).
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use crate::verdict::Outcome;
+
+/// Replaces this process with `program`; returns only on failure.
+pub fn exec(program: &[OsString], outcome: Outcome) -> io::Error {
+    let Some(argv) = program
+        .iter()
+        .map(c_string)
+        .collect::<Option<Vec<CString>>>()
+    else {
+        return io::Error::new(io::ErrorKind::InvalidInput, "argument holds a NUL byte");
+    };
+    let mut envp: Vec<CString> = std::env::vars_os()
+        .filter(|(name, _)| name != "RMXRESULT")
+        .filter_map(|(name, value)| {
+            let mut pair = name.into_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(value.as_bytes());
+            CString::new(pair).ok()
+        })
+        .collect();
+    envp.push(CString::new(format!("RMXRESULT={outcome}")).expect("no NUL in a result word"));
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
+    envp_ptrs.push(std::ptr::null());
+    // SAFETY: both arrays are NULL-terminated arrays of pointers to
+    // NUL-terminated strings that live until the call returns.
+    unsafe { libc::execvpe(argv_ptrs[0], argv_ptrs.as_ptr(), envp_ptrs.as_ptr()) };
+    io::Error::last_os_error()
+}
+
+fn c_string(arg: &OsString) -> Option<CString> {
+    CString::new(OsStr::as_bytes(arg)).ok()
+}

@@ -1,0 +1,153 @@
+//! The one log line per connection on stderr (DESIGN.md §8), in a shape that
+//! multilog and svlogd keep whole:
+//!
+//! `rmxsmtpd: pid 4242: 198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 ...`
+
+use std::io::Write;
+
+use hickory_proto::rr::Name;
+
+use crate::text;
+use crate::verdict::{Action, Outcome};
+
+/// Longest log line kept, so that a hostile reply cannot flood the log.
+const MAX_LINE: usize = 1000;
+
+/// What happened to one connection.
+pub struct Entry<'a> {
+    /// The client address, or `-` when there is none.
+    pub client: &'a str,
+    pub outcome: Outcome,
+    /// The name whose list decided, if any.
+    pub name: Option<&'a Name>,
+    pub action: &'a Action,
+    pub dry_run: bool,
+    /// Why, where the result alone does not say (temperror, skip).
+    pub why: &'a str,
+    /// Things noticed on the way: exchanges past the cap, a dropped null MX.
+    pub notes: &'a [String],
+}
+
+impl Entry<'_> {
+    /// Whether `-q` keeps this line: rejections, dry-run rejections, errors.
+    pub fn worth_logging_quietly(&self) -> bool {
+        matches!(self.action, Action::Reject(_)) || self.outcome == Outcome::TempError
+    }
+
+    /// The line, without the `rmxsmtpd: pid N: ` prefix or newline.
+    pub fn format(&self) -> String {
+        let name = self.name.map_or_else(|| "-".to_string(), trimmed);
+        let mut line = format!("{} {} {} ", self.client, self.outcome, name);
+        match (self.action, self.dry_run) {
+            (Action::Accept, _) => line.push_str("accept"),
+            (Action::Reject(r), false) => line.push_str(&format!("reject: {}", r.reply())),
+            (Action::Reject(r), true) => {
+                line.push_str(&format!("dry-run accept, would reject: {}", r.reply()))
+            }
+        }
+        let says_why = matches!(self.outcome, Outcome::TempError | Outcome::Skip);
+        if says_why && !self.why.is_empty() {
+            line.push_str(&format!(" ({})", self.why));
+        }
+        for note in self.notes {
+            line.push_str(&format!("; {note}"));
+        }
+        text::printable(&line, MAX_LINE)
+    }
+}
+
+/// A name as administrators write it in logs: without the final dot.
+fn trimmed(name: &Name) -> String {
+    let text = name.to_ascii();
+    text.strip_suffix('.').map(str::to_string).unwrap_or(text)
+}
+
+/// Writes one line, prefixed with the program and pid, in one write(2).
+pub fn write(program: &str, line: &str) {
+    let full = format!("{program}: pid {}: {line}\n", std::process::id());
+    // Nothing useful can be done if stderr is gone.
+    let _ = std::io::stderr().write_all(full.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Rejection;
+
+    fn entry<'a>(outcome: Outcome, name: Option<&'a Name>, action: &'a Action) -> Entry<'a> {
+        Entry {
+            client: "198.51.100.10",
+            outcome,
+            name,
+            action,
+            dry_run: false,
+            why: "",
+            notes: &[],
+        }
+    }
+
+    #[test]
+    fn lines() {
+        let zone = Name::from_ascii("100.51.198.in-addr.arpa.").unwrap();
+        let reject = Action::Reject(Rejection {
+            permanent: false,
+            detail: "7.1",
+            text: "no".into(),
+        });
+        assert_eq!(
+            entry(Outcome::Pass, Some(&zone), &Action::Accept).format(),
+            "198.51.100.10 pass 100.51.198.in-addr.arpa accept"
+        );
+        assert_eq!(
+            entry(Outcome::None, None, &Action::Accept).format(),
+            "198.51.100.10 none - accept"
+        );
+        assert_eq!(
+            entry(Outcome::Fail, Some(&zone), &reject).format(),
+            "198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 no"
+        );
+        let e = Entry {
+            dry_run: true,
+            notes: &["12 exchanges past the cap of 20 ignored".into()],
+            ..entry(Outcome::Fail, Some(&zone), &reject)
+        };
+        assert_eq!(
+            e.format(),
+            "198.51.100.10 fail 100.51.198.in-addr.arpa dry-run accept, would reject: 451 4.7.1 no; \
+             12 exchanges past the cap of 20 ignored"
+        );
+        let e = Entry {
+            why: "timeout after 10 s",
+            ..entry(Outcome::TempError, Some(&zone), &Action::Accept)
+        };
+        assert_eq!(
+            e.format(),
+            "198.51.100.10 temperror 100.51.198.in-addr.arpa accept (timeout after 10 s)"
+        );
+    }
+
+    #[test]
+    fn quiet_keeps_rejections_and_errors() {
+        let reject = Action::Reject(Rejection {
+            permanent: true,
+            detail: "7.1",
+            text: "no".into(),
+        });
+        assert!(entry(Outcome::Fail, None, &reject).worth_logging_quietly());
+        assert!(entry(Outcome::TempError, None, &Action::Accept).worth_logging_quietly());
+        for outcome in [Outcome::Pass, Outcome::None, Outcome::Skip, Outcome::Fail] {
+            assert!(!entry(outcome, None, &Action::Accept).worth_logging_quietly());
+        }
+    }
+
+    #[test]
+    fn hostile_text_is_made_printable() {
+        let zone = Name::from_ascii("100.51.198.in-addr.arpa.").unwrap();
+        let e = Entry {
+            why: "bad\nline\u{1b}[31m",
+            ..entry(Outcome::TempError, Some(&zone), &Action::Accept)
+        };
+        let line = e.format();
+        assert!(line.ends_with("(bad?line?[31m)"), "{line}");
+    }
+}

@@ -1,0 +1,339 @@
+//! The Reverse MX lookup (DESIGN.md §3, §10): the MX RRset at every name at
+//! once, then the addresses of each list's exchanges the moment the list
+//! arrives. The caller says when enough is known; what was not needed stays
+//! `Pending`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use hickory_proto::rr::{Name, RData, RecordType};
+
+use crate::dns::{self, Answer, Config, QueryId, Resolver};
+
+/// At most this many exchanges of one list are resolved.
+pub const MAX_EXCHANGES: usize = 20;
+
+/// Everything learnt about one client, most specific name first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Findings {
+    pub client: IpAddr,
+    pub names: Vec<NameFindings>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameFindings {
+    pub prefix: u8,
+    pub name: Name,
+    pub list: List,
+}
+
+/// What one name says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum List {
+    /// Not answered (yet, or the lookup stopped first).
+    Pending,
+    /// NXDOMAIN, or no MX data: this name publishes no list.
+    Unpublished(Answer),
+    /// The query failed temporarily.
+    Failed(dns::Error),
+    /// A null MX alone (RFC 7505): an empty list.
+    Null,
+    /// The exchanges, by preference then name; at most `MAX_EXCHANGES`.
+    Exchanges {
+        hosts: Vec<Exchange>,
+        /// Exchanges past the cap, not resolved.
+        ignored: usize,
+        /// A null MX stood beside other records and was dropped.
+        null_dropped: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    pub preference: u16,
+    pub host: Name,
+    pub addrs: Addrs,
+}
+
+/// What one exchange resolved to, in the client's address family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Addrs {
+    Pending,
+    /// Written as a dotted quad: that address, no query.
+    Literal(Ipv4Addr),
+    /// A (IPv4 client) or AAAA (IPv6 client) records.
+    Found(Vec<IpAddr>),
+    /// NXDOMAIN or NODATA: adds nothing to the list.
+    Missing(Answer),
+    Failed(dns::Error),
+}
+
+impl Exchange {
+    /// Whether this exchange is the client.
+    pub fn matches(&self, client: IpAddr) -> bool {
+        match &self.addrs {
+            Addrs::Literal(v4) => client == IpAddr::V4(*v4),
+            Addrs::Found(found) => found.contains(&client),
+            _ => false,
+        }
+    }
+}
+
+/// Who waits for a query's outcome.
+enum Waiter {
+    List(usize),
+    /// A host name, and the exchanges that bear it: (name index, exchange index).
+    Host(String, Vec<(usize, usize)>),
+}
+
+/// Looks up the lists at `names` for `client`, within `timeout`, until
+/// `enough` says the findings are decisive or nothing is left to ask.
+pub fn lookup(
+    client: IpAddr,
+    names: Vec<(u8, Name)>,
+    config: Config,
+    timeout: Duration,
+    enough: impl Fn(&Findings) -> bool,
+) -> Findings {
+    let mut findings = Findings {
+        client,
+        names: names
+            .into_iter()
+            .map(|(prefix, name)| NameFindings {
+                prefix,
+                name,
+                list: List::Pending,
+            })
+            .collect(),
+    };
+    let mut resolver = Resolver::new(config, timeout);
+    let mut waiting: HashMap<QueryId, Waiter> = HashMap::new();
+    for (i, entry) in findings.names.iter().enumerate() {
+        let id = resolver.submit(entry.name.clone(), RecordType::MX);
+        waiting.insert(id, Waiter::List(i));
+    }
+    let family = match client {
+        IpAddr::V4(_) => RecordType::A,
+        IpAddr::V6(_) => RecordType::AAAA,
+    };
+    // Every host name is asked once, whichever lists name it.
+    let mut asked: HashMap<String, QueryId> = HashMap::new();
+    let mut known: HashMap<String, Addrs> = HashMap::new();
+    while !enough(&findings) {
+        let Some((id, outcome)) = resolver.next_outcome() else {
+            break;
+        };
+        match waiting.remove(&id) {
+            Some(Waiter::List(i)) => {
+                findings.names[i].list = list_from(outcome);
+                let List::Exchanges { hosts, .. } = &mut findings.names[i].list else {
+                    continue;
+                };
+                for (e, exchange) in hosts.iter_mut().enumerate() {
+                    if let Some(v4) = literal(&exchange.host) {
+                        exchange.addrs = Addrs::Literal(v4);
+                        continue;
+                    }
+                    let key = exchange.host.to_ascii().to_ascii_lowercase();
+                    if let Some(addrs) = known.get(&key) {
+                        exchange.addrs = addrs.clone();
+                        continue;
+                    }
+                    let query = *asked
+                        .entry(key.clone())
+                        .or_insert_with(|| resolver.submit(exchange.host.clone(), family));
+                    if let Waiter::Host(_, refs) = waiting
+                        .entry(query)
+                        .or_insert_with(|| Waiter::Host(key, Vec::new()))
+                    {
+                        refs.push((i, e));
+                    }
+                }
+            }
+            Some(Waiter::Host(key, refs)) => {
+                let addrs = addrs_from(outcome, family);
+                for (i, e) in refs {
+                    if let List::Exchanges { hosts, .. } = &mut findings.names[i].list {
+                        hosts[e].addrs = addrs.clone();
+                    }
+                }
+                known.insert(key, addrs);
+            }
+            None => {}
+        }
+    }
+    findings
+}
+
+/// The list an MX query's outcome gives (RFC 7505 for the null MX).
+fn list_from(outcome: Result<Answer, dns::Error>) -> List {
+    let records = match outcome {
+        Err(error) => return List::Failed(error),
+        Ok(Answer::Records(records)) => records,
+        Ok(absent) => return List::Unpublished(absent),
+    };
+    let mut mxs: Vec<(u16, Name)> = records
+        .into_iter()
+        .filter_map(|data| match data {
+            RData::MX(mx) => Some((mx.preference, mx.exchange)),
+            _ => None,
+        })
+        .collect();
+    let before = mxs.len();
+    mxs.retain(|(_, host)| !host.is_root());
+    if mxs.is_empty() {
+        return List::Null;
+    }
+    let null_dropped = mxs.len() < before;
+    let key =
+        |(preference, host): &(u16, Name)| (*preference, host.to_ascii().to_ascii_lowercase());
+    mxs.sort_by_cached_key(key);
+    mxs.dedup_by(|a, b| a.1 == b.1);
+    let ignored = mxs.len().saturating_sub(MAX_EXCHANGES);
+    mxs.truncate(MAX_EXCHANGES);
+    List::Exchanges {
+        hosts: mxs
+            .into_iter()
+            .map(|(preference, host)| Exchange {
+                preference,
+                host,
+                addrs: Addrs::Pending,
+            })
+            .collect(),
+        ignored,
+        null_dropped,
+    }
+}
+
+/// The addresses an A or AAAA query's outcome gives.
+fn addrs_from(outcome: Result<Answer, dns::Error>, family: RecordType) -> Addrs {
+    match outcome {
+        Err(error) => Addrs::Failed(error),
+        Ok(Answer::Records(records)) => {
+            let found: Vec<IpAddr> = records
+                .into_iter()
+                .filter_map(|data| match data {
+                    RData::A(a) if family == RecordType::A => Some(IpAddr::V4(a.0)),
+                    RData::AAAA(aaaa) if family == RecordType::AAAA => Some(IpAddr::V6(aaaa.0)),
+                    _ => None,
+                })
+                .collect();
+            Addrs::Found(found)
+        }
+        Ok(absent) => Addrs::Missing(absent),
+    }
+}
+
+/// An exchange written as a dotted quad (`198.51.100.5.`), taken as that
+/// address. Only IPv4: an IPv6 literal is no valid host name.
+fn literal(host: &Name) -> Option<Ipv4Addr> {
+    if host.num_labels() != 4 {
+        return None;
+    }
+    let text = host.to_ascii();
+    text.strip_suffix('.').unwrap_or(&text).parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::rdata::MX;
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    fn mx(preference: u16, host: &str) -> RData {
+        RData::MX(MX::new(preference, name(host)))
+    }
+
+    fn hosts(list: &List) -> Vec<String> {
+        match list {
+            List::Exchanges { hosts, .. } => hosts
+                .iter()
+                .map(|e| format!("{} {}", e.preference, e.host))
+                .collect(),
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn null_mx_alone_is_the_empty_list() {
+        assert_eq!(list_from(Ok(Answer::Records(vec![mx(0, ".")]))), List::Null);
+    }
+
+    #[test]
+    fn null_mx_beside_others_is_dropped() {
+        let list = list_from(Ok(Answer::Records(vec![mx(0, "."), mx(10, "mx.example.")])));
+        assert_eq!(hosts(&list), ["10 mx.example."]);
+        assert!(matches!(
+            list,
+            List::Exchanges {
+                null_dropped: true,
+                ignored: 0,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn cap_takes_by_preference_then_name_and_dedups() {
+        let mut records: Vec<RData> = (0..30)
+            .map(|n| mx(100 - n as u16, &format!("mx{n:02}.example.")))
+            .collect();
+        records.push(mx(5, "B.example."));
+        records.push(mx(5, "a.example."));
+        records.push(mx(5, "b.EXAMPLE."));
+        let list = list_from(Ok(Answer::Records(records)));
+        let got = hosts(&list);
+        assert_eq!(got.len(), MAX_EXCHANGES);
+        assert_eq!(got[0], "5 a.example.");
+        assert_eq!(got[1].to_ascii_lowercase(), "5 b.example.");
+        assert_eq!(got[2], "71 mx29.example.");
+        assert_eq!(got[19], "88 mx12.example.");
+        // 33 records, one duplicate name: 32 distinct, 20 kept.
+        assert!(matches!(list, List::Exchanges { ignored: 12, .. }));
+    }
+
+    #[test]
+    fn absent_and_failed() {
+        assert_eq!(
+            list_from(Ok(Answer::NxDomain)),
+            List::Unpublished(Answer::NxDomain)
+        );
+        assert_eq!(
+            list_from(Ok(Answer::NoData)),
+            List::Unpublished(Answer::NoData)
+        );
+        assert_eq!(
+            list_from(Err(dns::Error::CnameLoop)),
+            List::Failed(dns::Error::CnameLoop)
+        );
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            literal(&name("198.51.100.5.")),
+            Some(Ipv4Addr::new(198, 51, 100, 5))
+        );
+        assert_eq!(literal(&name("198.51.100.5.example.")), None);
+        assert_eq!(literal(&name("198.51.100.")), None);
+        assert_eq!(literal(&name("198.51.100.256.")), None);
+        assert_eq!(literal(&name("mx.a.b.c.")), None);
+    }
+
+    #[test]
+    fn addresses_of_the_other_family_do_not_count() {
+        use hickory_proto::rr::rdata::{A, AAAA};
+        let records = vec![
+            RData::A(A(Ipv4Addr::new(198, 51, 100, 5))),
+            RData::AAAA(AAAA("2001:db8::5".parse().unwrap())),
+        ];
+        let v4 = addrs_from(Ok(Answer::Records(records.clone())), RecordType::A);
+        assert_eq!(v4, Addrs::Found(vec!["198.51.100.5".parse().unwrap()]));
+        let v6 = addrs_from(Ok(Answer::Records(records)), RecordType::AAAA);
+        assert_eq!(v6, Addrs::Found(vec!["2001:db8::5".parse().unwrap()]));
+    }
+}

@@ -1,0 +1,356 @@
+//! The held session (DESIGN.md §5): the short SMTP dialogue that refuses
+//! every recipient, as rblsmtpd does, so that the sender's MTA gets a
+//! per-recipient error and its user a bounce that says what to do.
+//!
+//! [`Dialogue`] is the pure line handling: bytes in, replies out, in bounded
+//! memory. [`hold`] is the I/O around it on fds 0 and 1, bounded by `-t`.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::verdict::Rejection;
+
+/// Longest line kept, CRLF included (RFC 5321 §4.5.3.1.6); longer lines are
+/// discarded as they arrive and answered with an error.
+pub const MAX_LINE: usize = 1000;
+/// Replies waiting to be written past this stop the reading of commands, so
+/// a client that never reads cannot make the output grow.
+pub const MAX_PENDING_OUTPUT: usize = 4096;
+/// After the last reply, input is drained for at most this long, so that
+/// closing with unread input does not reset the connection before the
+/// client has read that reply.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// The state of the dialogue between commands.
+pub struct Dialogue {
+    name: String,
+    refusal: String,
+    line: Vec<u8>,
+    overlong: bool,
+    quit: bool,
+}
+
+impl Dialogue {
+    /// `name` is the host name in replies (`-h`), already printable.
+    pub fn new(name: &str, rejection: &Rejection) -> Dialogue {
+        Dialogue {
+            name: name.to_string(),
+            refusal: rejection.reply(),
+            line: Vec::with_capacity(MAX_LINE),
+            overlong: false,
+            quit: false,
+        }
+    }
+
+    pub fn greeting(&self) -> String {
+        format!("220 {}\r\n", self.name)
+    }
+
+    /// The line that ends a session that ran out of time (RFC 5321 §3.8).
+    pub fn timeout(&self) -> String {
+        format!("421 4.4.2 {} timeout, closing connection\r\n", self.name)
+    }
+
+    /// Whether QUIT has been answered; no input counts after it.
+    pub fn quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Reads commands from `input` and appends their replies to `out`, one
+    /// per complete line, in order. Stops early once `out` holds
+    /// `MAX_PENDING_OUTPUT` bytes or QUIT is answered; returns how many bytes
+    /// of `input` it consumed.
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+        for (used, &byte) in input.iter().enumerate() {
+            if self.quit || out.len() >= MAX_PENDING_OUTPUT {
+                return used;
+            }
+            if byte != b'\n' {
+                // Keep room for the LF: content plus CR is at most 999 bytes.
+                if self.line.len() < MAX_LINE - 1 {
+                    self.line.push(byte);
+                } else {
+                    self.overlong = true;
+                }
+                continue;
+            }
+            if self.overlong {
+                out.extend_from_slice(
+                    format!("500 5.5.2 {} line too long\r\n", self.name).as_bytes(),
+                );
+            } else {
+                self.answer(out);
+            }
+            self.line.clear();
+            self.overlong = false;
+        }
+        input.len()
+    }
+
+    fn answer(&mut self, out: &mut Vec<u8>) {
+        let line = self.line.strip_suffix(b"\r").unwrap_or(&self.line);
+        let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+        let reply = match verb.to_ascii_uppercase().as_slice() {
+            b"HELO" | b"EHLO" | b"MAIL" | b"RSET" | b"NOOP" => format!("250 {}", self.name),
+            b"QUIT" => {
+                self.quit = true;
+                format!("221 {}", self.name)
+            }
+            _ => self.refusal.clone(),
+        };
+        out.extend_from_slice(reply.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Speaks the dialogue on fd 0 (commands) and fd 1 (replies) until QUIT, end
+/// of input, an error, or `limit` from now. Zero `limit`: the farewell line
+/// alone (`-t 0`).
+pub fn hold(mut dialogue: Dialogue, rejection: &Rejection, limit: Duration) -> io::Result<()> {
+    ignore_sigpipe();
+    let deadline = Instant::now() + limit;
+    set_nonblocking(0)?;
+    set_nonblocking(1)?;
+    if limit.is_zero() {
+        let farewell = format!("{}\r\n", rejection.farewell());
+        write_until(farewell.as_bytes(), Instant::now() + LINGER)?;
+        return finish();
+    }
+    let mut out = dialogue.greeting().into_bytes();
+    let mut input = [0u8; 4096];
+    let (mut start, mut end) = (0, 0);
+    let mut eof = false;
+    loop {
+        start += dialogue.feed(&input[start..end], &mut out);
+        if start == end {
+            (start, end) = (0, 0);
+        }
+        let done = dialogue.quit() || (eof && start == end);
+        if done && out.is_empty() {
+            return finish();
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let mut last = out;
+            last.extend_from_slice(dialogue.timeout().as_bytes());
+            // Best effort: a client that does not read loses the line.
+            let _ = write_until(&last, now);
+            return finish();
+        }
+        let want_input = !done && end < input.len() && out.len() < MAX_PENDING_OUTPUT;
+        let mut fds = [
+            pollfd(0, if want_input { libc::POLLIN } else { 0 }),
+            pollfd(1, if out.is_empty() { 0 } else { libc::POLLOUT }),
+        ];
+        poll(&mut fds, deadline - now)?;
+        if fds[1].revents != 0 {
+            match write_some(&out) {
+                Ok(n) => drop(out.drain(..n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if want_input && fds[0].revents != 0 {
+            match read_some(&mut input[end..]) {
+                Ok(0) => eof = true,
+                Ok(n) => end += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Ends the conversation politely: FIN after the last reply, then a short
+/// drain of whatever the client still sends (see `LINGER`).
+fn finish() -> io::Result<()> {
+    // SAFETY: shutdown(2) on fd 1; ENOTSOCK for a pipe is harmless.
+    unsafe { libc::shutdown(1, libc::SHUT_WR) };
+    let until = Instant::now() + LINGER;
+    let mut scratch = [0u8; 4096];
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return Ok(());
+        }
+        let mut fds = [pollfd(0, libc::POLLIN)];
+        poll(&mut fds, until - now)?;
+        match read_some(&mut scratch) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+/// Writes all of `bytes` to fd 1 unless `until` passes first.
+fn write_until(mut bytes: &[u8], until: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match write_some(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let now = Instant::now();
+                if now >= until {
+                    return Err(e);
+                }
+                let mut fds = [pollfd(1, libc::POLLOUT)];
+                poll(&mut fds, until - now)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn read_some(buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid and writable for `buf.len()` bytes.
+    let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+fn write_some(buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid and readable for `buf.len()` bytes.
+    let n = unsafe { libc::write(1, buf.as_ptr().cast(), buf.len()) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+fn poll(fds: &mut [libc::pollfd], wait: Duration) -> io::Result<()> {
+    let millis = wait.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
+    if rc < 0 {
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+        fds.iter_mut().for_each(|fd| fd.revents = 0);
+    }
+    Ok(())
+}
+
+fn pollfd(fd: i32, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+fn set_nonblocking(fd: i32) -> io::Result<()> {
+    // SAFETY: fcntl(2) on a descriptor number; EBADF is reported, not UB.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A client that hangs up must give EPIPE, not kill the process: the held
+/// session is ours, and nothing is exec'd after it.
+fn ignore_sigpipe() {
+    // SAFETY: setting a signal to SIG_IGN installs no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialogue() -> Dialogue {
+        let rejection = Rejection {
+            permanent: false,
+            detail: "7.1",
+            text: "not listed".into(),
+        };
+        Dialogue::new("mx.test", &rejection)
+    }
+
+    fn talk(input: &[u8]) -> String {
+        let mut d = dialogue();
+        let mut out = Vec::new();
+        let mut rest = input;
+        while !rest.is_empty() && !d.quit() {
+            let used = d.feed(rest, &mut out);
+            rest = &rest[used..];
+            if out.len() >= MAX_PENDING_OUTPUT {
+                out.clear(); // as if written
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_dialogue() {
+        let got = talk(b"HELO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nrset\r\nNoOp\r\nehlo x\r\nQUIT\r\n");
+        assert_eq!(
+            got,
+            "250 mx.test\r\n250 mx.test\r\n451 4.7.1 not listed\r\n451 4.7.1 not listed\r\n\
+             250 mx.test\r\n250 mx.test\r\n250 mx.test\r\n221 mx.test\r\n"
+        );
+    }
+
+    #[test]
+    fn bare_lf_and_split_input() {
+        let mut d = dialogue();
+        let mut out = Vec::new();
+        for chunk in [&b"HE"[..], b"LO a\nRC", b"PT TO:<x>\r", b"\n"] {
+            assert_eq!(d.feed(chunk, &mut out), chunk.len());
+        }
+        assert_eq!(out, b"250 mx.test\r\n451 4.7.1 not listed\r\n");
+    }
+
+    #[test]
+    fn nothing_after_quit() {
+        let mut d = dialogue();
+        let mut out = Vec::new();
+        let input = b"QUIT\r\nHELO a\r\n";
+        assert_eq!(d.feed(input, &mut out), 6);
+        assert_eq!(out, b"221 mx.test\r\n");
+    }
+
+    #[test]
+    fn line_length_limit() {
+        let ok = [vec![b'N'; 998], b"\r\n".to_vec()].concat();
+        assert_eq!(talk(&ok), "451 4.7.1 not listed\r\n");
+        let ok = [vec![b'N'; 999], b"\n".to_vec()].concat();
+        assert_eq!(talk(&ok), "451 4.7.1 not listed\r\n");
+        let long = [vec![b'N'; 999], b"\r\nNOOP\r\n".to_vec()].concat();
+        assert_eq!(
+            talk(&long),
+            "500 5.5.2 mx.test line too long\r\n250 mx.test\r\n"
+        );
+        let huge = [vec![b'x'; 1 << 20], b"\nQUIT\n".to_vec()].concat();
+        assert_eq!(
+            talk(&huge),
+            "500 5.5.2 mx.test line too long\r\n221 mx.test\r\n"
+        );
+    }
+
+    #[test]
+    fn output_bound_stops_reading() {
+        let mut d = dialogue();
+        let mut out = Vec::new();
+        let input = b"RCPT TO:<x>\r\n".repeat(1000);
+        let used = d.feed(&input, &mut out);
+        assert!(used < input.len());
+        assert!(out.len() >= MAX_PENDING_OUTPUT);
+        assert!(out.len() < MAX_PENDING_OUTPUT + 100);
+        assert_eq!(used % 13, 0, "stops after a whole line");
+    }
+
+    #[test]
+    fn binary_input_is_harmless() {
+        let junk: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let got = talk(&junk);
+        assert!(
+            got.lines()
+                .all(|l| l.starts_with("451 ") || l.starts_with("500 "))
+        );
+        assert_eq!(
+            got.lines().count(),
+            junk.iter().filter(|&&b| b == b'\n').count()
+        );
+    }
+}

@@ -1,0 +1,543 @@
+//! The verdict (DESIGN.md §4, §10): pure functions from what the environment
+//! and the lookup said, the options and today's date, to a result and an
+//! action. No I/O here.
+//!
+//! - [`screen`]: before any lookup, `RMXSMTPD` and `RELAYCLIENT`;
+//! - [`judge`]: the lookup's findings to `pass`, `fail`, `none` or
+//!   `temperror`, or nothing yet while the answer is not known;
+//! - [`decide`]: a result and the policy to accept or reject.
+
+use std::fmt;
+
+use hickory_proto::rr::Name;
+
+use crate::date::Date;
+use crate::lookup::{Addrs, Findings, List};
+use crate::text;
+
+/// The default rejection text, after the 2003 proposal.
+pub const DEFAULT_MESSAGE: &str =
+    "Your IP [%i] is not listed in Reverse MX! Contact your mail or your network administrator.";
+
+/// The text when `-c` rejects a temporary DNS failure.
+const TEMPERROR_MESSAGE: &str = "Reverse MX lookup for [%i] failed; try again later.";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    None,
+    TempError,
+    Skip,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::None,
+        Outcome::TempError,
+        Outcome::Skip,
+    ];
+
+    /// The word in the log and in `RMXRESULT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::None => "none",
+            Outcome::TempError => "temperror",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A result, the name whose list decided it, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    pub outcome: Outcome,
+    pub name: Option<Name>,
+    pub why: String,
+}
+
+impl Judgement {
+    pub fn new(outcome: Outcome, name: Option<&Name>, why: impl Into<String>) -> Judgement {
+        Judgement {
+            outcome,
+            name: name.cloned(),
+            why: why.into(),
+        }
+    }
+}
+
+/// The result the findings give, or `None` while it is not yet known. The
+/// most specific name that has a list decides; a more specific name that
+/// has not answered, or failed, stands in the way of a broader one.
+pub fn judge(findings: &Findings) -> Option<Judgement> {
+    for entry in &findings.names {
+        let name = Some(&entry.name);
+        match &entry.list {
+            List::Pending => return None,
+            List::Failed(error) => {
+                return Some(Judgement::new(Outcome::TempError, name, error.to_string()));
+            }
+            List::Unpublished(_) => continue,
+            List::Null => return Some(Judgement::new(Outcome::Fail, name, "null MX")),
+            List::Exchanges { hosts, .. } => {
+                if let Some(host) = hosts.iter().find(|h| h.matches(findings.client)) {
+                    return Some(Judgement::new(Outcome::Pass, name, host.host.to_string()));
+                }
+                if hosts.iter().any(|h| h.addrs == Addrs::Pending) {
+                    return None;
+                }
+                if let Some((host, error)) = hosts.iter().find_map(|h| match &h.addrs {
+                    Addrs::Failed(error) => Some((&h.host, error)),
+                    _ => None,
+                }) {
+                    let why = format!("exchange {host}: {error}");
+                    return Some(Judgement::new(Outcome::TempError, name, why));
+                }
+                let why = format!("not among {} exchanges", hosts.len());
+                return Some(Judgement::new(Outcome::Fail, name, why));
+            }
+        }
+    }
+    Some(Judgement::new(Outcome::None, None, "no list"))
+}
+
+/// What a network that publishes no list gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unpublished {
+    Accept,
+    /// `-s`
+    Reject,
+    /// `-d`: rejected from that day on, UTC.
+    RejectFrom(Date),
+}
+
+/// The options that shape the action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// `-b`: `fail` (and `none` under `-s`/`-d`) get a permanent 554.
+    pub permanent: bool,
+    /// `-c`: `temperror` gets `451 4.4.3` instead of the exec.
+    pub reject_temperror: bool,
+    pub unpublished: Unpublished,
+    /// `-m`: the rejection text, `%i` for the client.
+    pub message: String,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            permanent: false,
+            reject_temperror: false,
+            unpublished: Unpublished::Accept,
+            message: DEFAULT_MESSAGE.to_string(),
+        }
+    }
+}
+
+/// A refusal: the SMTP reply code follows from `permanent`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub permanent: bool,
+    /// The enhanced status code's subject and detail (RFC 3463): `7.1`, `4.3`.
+    pub detail: &'static str,
+    /// Printable ASCII, at most `text::MAX_MESSAGE` characters.
+    pub text: String,
+}
+
+impl Rejection {
+    fn new(permanent: bool, detail: &'static str, template: &str, client: &str) -> Rejection {
+        Rejection {
+            permanent,
+            detail,
+            text: text::render(template, client),
+        }
+    }
+
+    /// The reply to every refused command: `451 4.7.1 TEXT`, `554 5.7.1 TEXT`.
+    pub fn reply(&self) -> String {
+        self.with_code(if self.permanent { 554 } else { 451 })
+    }
+
+    /// The one line that replaces the greeting under `-t 0`: `421` closes a
+    /// session temporarily (RFC 5321 §3.8), `554` refuses it (§4.2.2).
+    pub fn farewell(&self) -> String {
+        self.with_code(if self.permanent { 554 } else { 421 })
+    }
+
+    fn with_code(&self, code: u16) -> String {
+        let class = if self.permanent { 5 } else { 4 };
+        format!("{code} {class}.{} {}", self.detail, self.text)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    Reject(Rejection),
+}
+
+/// What the environment says before any lookup (the rblsmtpd convention for
+/// tcprules): `RMXSMTPD` set and empty, or `RELAYCLIENT` set, skips the
+/// lookup; `RMXSMTPD` with text rejects with it, permanently after a `-`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Lookup,
+    Skip(&'static str),
+    Reject(Rejection),
+}
+
+pub fn screen(rmxsmtpd: Option<&str>, relayclient: bool, policy: &Policy, client: &str) -> Screen {
+    match rmxsmtpd {
+        Some("") => Screen::Skip("RMXSMTPD is empty"),
+        Some(text) => {
+            let (permanent, text) = match text.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, text),
+            };
+            let template = if text.is_empty() {
+                &policy.message
+            } else {
+                text
+            };
+            Screen::Reject(Rejection::new(permanent, "7.1", template, client))
+        }
+        None if relayclient => Screen::Skip("RELAYCLIENT is set"),
+        None => Screen::Lookup,
+    }
+}
+
+/// The action for a lookup's result.
+pub fn decide(outcome: Outcome, policy: &Policy, today: Date, client: &str) -> Action {
+    let refuse = || {
+        Action::Reject(Rejection::new(
+            policy.permanent,
+            "7.1",
+            &policy.message,
+            client,
+        ))
+    };
+    match outcome {
+        Outcome::Pass | Outcome::Skip => Action::Accept,
+        Outcome::Fail => refuse(),
+        Outcome::None => match policy.unpublished {
+            Unpublished::Accept => Action::Accept,
+            Unpublished::Reject => refuse(),
+            Unpublished::RejectFrom(day) if today >= day => refuse(),
+            Unpublished::RejectFrom(_) => Action::Accept,
+        },
+        Outcome::TempError if policy.reject_temperror => {
+            Action::Reject(Rejection::new(false, "4.3", TEMPERROR_MESSAGE, client))
+        }
+        Outcome::TempError => Action::Accept,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{self, Answer};
+    use crate::lookup::{Exchange, NameFindings};
+    use std::net::IpAddr;
+    use std::time::Duration;
+
+    const CLIENT: &str = "198.51.100.10";
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn exchange(host: &str, addrs: Addrs) -> Exchange {
+        Exchange {
+            preference: 10,
+            host: name(host),
+            addrs,
+        }
+    }
+
+    fn found(ips: &[&str]) -> Addrs {
+        Addrs::Found(ips.iter().map(|s| ip(s)).collect())
+    }
+
+    fn list(hosts: Vec<Exchange>) -> List {
+        List::Exchanges {
+            hosts,
+            ignored: 0,
+            null_dropped: false,
+        }
+    }
+
+    fn findings(lists: Vec<List>) -> Findings {
+        Findings {
+            client: ip(CLIENT),
+            names: lists
+                .into_iter()
+                .enumerate()
+                .map(|(n, list)| NameFindings {
+                    prefix: 24 - 8 * n as u8,
+                    name: name(&format!("n{n}.in-addr.arpa.")),
+                    list,
+                })
+                .collect(),
+        }
+    }
+
+    fn timeout() -> dns::Error {
+        dns::Error::Timeout(Duration::from_secs(10))
+    }
+
+    /// Every shape of findings, with the result and the deciding name index.
+    #[test]
+    fn judge_table() {
+        use Outcome::*;
+        let nx = || List::Unpublished(Answer::NxDomain);
+        let nodata = || List::Unpublished(Answer::NoData);
+        let on = || exchange("on.example.", found(&["198.51.100.9", CLIENT]));
+        let off = || exchange("off.example.", found(&["198.51.100.9"]));
+        let gone = || exchange("gone.example.", Addrs::Missing(Answer::NxDomain));
+        let v6only = || exchange("v6.example.", Addrs::Missing(Answer::NoData));
+        let broken = || exchange("broken.example.", Addrs::Failed(timeout()));
+        let pending = || exchange("later.example.", Addrs::Pending);
+        let literal_on = || exchange("198.51.100.10.", Addrs::Literal(CLIENT.parse().unwrap()));
+        let literal_off = || {
+            exchange(
+                "198.51.100.5.",
+                Addrs::Literal("198.51.100.5".parse().unwrap()),
+            )
+        };
+        type Case = (Vec<List>, Option<(Outcome, Option<usize>)>);
+        let cases: Vec<Case> = vec![
+            // One name.
+            (vec![list(vec![on()])], Some((Pass, Some(0)))),
+            (vec![list(vec![off()])], Some((Fail, Some(0)))),
+            (vec![List::Null], Some((Fail, Some(0)))),
+            (vec![nx()], Some((None, Option::None))),
+            (vec![nodata()], Some((None, Option::None))),
+            (vec![List::Failed(timeout())], Some((TempError, Some(0)))),
+            (vec![List::Pending], Option::None),
+            (vec![list(vec![literal_on()])], Some((Pass, Some(0)))),
+            (vec![list(vec![literal_off()])], Some((Fail, Some(0)))),
+            // Exchanges that add nothing.
+            (vec![list(vec![gone(), v6only()])], Some((Fail, Some(0)))),
+            (vec![list(vec![gone(), on()])], Some((Pass, Some(0)))),
+            // A failed exchange: temperror unless another matched.
+            (
+                vec![list(vec![broken(), off()])],
+                Some((TempError, Some(0))),
+            ),
+            (vec![list(vec![broken(), on()])], Some((Pass, Some(0)))),
+            // Unresolved exchanges: not known yet, unless one matched.
+            (vec![list(vec![pending(), off()])], Option::None),
+            (vec![list(vec![pending(), on()])], Some((Pass, Some(0)))),
+            (vec![list(vec![pending(), broken()])], Option::None),
+            // Two names: the most specific with a list decides.
+            (
+                vec![list(vec![off()]), list(vec![on()])],
+                Some((Fail, Some(0))),
+            ),
+            (
+                vec![list(vec![on()]), list(vec![off()])],
+                Some((Pass, Some(0))),
+            ),
+            (vec![nx(), list(vec![on()])], Some((Pass, Some(1)))),
+            (vec![nodata(), list(vec![off()])], Some((Fail, Some(1)))),
+            (vec![nx(), List::Null], Some((Fail, Some(1)))),
+            (vec![nx(), nodata()], Some((None, Option::None))),
+            (vec![List::Null, list(vec![on()])], Some((Fail, Some(0)))),
+            // A more specific name that failed or has not answered stands in the way.
+            (
+                vec![List::Failed(timeout()), list(vec![on()])],
+                Some((TempError, Some(0))),
+            ),
+            (vec![List::Pending, list(vec![on()])], Option::None),
+            (
+                vec![nx(), List::Failed(timeout())],
+                Some((TempError, Some(1))),
+            ),
+            (vec![nx(), List::Pending], Option::None),
+            // A broader name that has not answered does not matter once a
+            // more specific one decided.
+            (vec![list(vec![on()]), List::Pending], Some((Pass, Some(0)))),
+            (vec![List::Null, List::Pending], Some((Fail, Some(0)))),
+            (
+                vec![list(vec![off()]), List::Failed(timeout())],
+                Some((Fail, Some(0))),
+            ),
+            // No names at all (no prefixes for this family).
+            (vec![], Some((None, Option::None))),
+        ];
+        for (n, (lists, want)) in cases.into_iter().enumerate() {
+            let f = findings(lists);
+            let got = judge(&f).map(|j| {
+                let index = j.name.map(|name| {
+                    f.names
+                        .iter()
+                        .position(|e| e.name == name)
+                        .expect("a queried name")
+                });
+                (j.outcome, index)
+            });
+            assert_eq!(got, want, "case {n}");
+        }
+    }
+
+    #[test]
+    fn judge_says_why() {
+        let f = findings(vec![list(vec![
+            exchange("off.example.", found(&["198.51.100.9"])),
+            exchange("broken.example.", Addrs::Failed(timeout())),
+        ])]);
+        assert_eq!(
+            judge(&f).unwrap().why,
+            "exchange broken.example.: timeout after 10 s"
+        );
+        let f = findings(vec![List::Failed(timeout())]);
+        assert_eq!(judge(&f).unwrap().why, "timeout after 10 s");
+        let f = findings(vec![list(vec![exchange("x.example.", found(&[]))])]);
+        assert_eq!(judge(&f).unwrap().why, "not among 1 exchanges");
+    }
+
+    #[test]
+    fn an_ipv6_client_matches_only_ipv6() {
+        let mut f = findings(vec![list(vec![exchange(
+            "mx.example.",
+            found(&["2001:db8::25"]),
+        )])]);
+        f.client = ip("2001:db8::25");
+        assert_eq!(judge(&f).unwrap().outcome, Outcome::Pass);
+        f.client = ip("2001:db8::26");
+        assert_eq!(judge(&f).unwrap().outcome, Outcome::Fail);
+    }
+
+    /// Every result under every combination of options and dates.
+    #[test]
+    fn decide_table() {
+        let day = Date::parse("2004-06-01").unwrap();
+        let before = Date::parse("2004-05-31").unwrap();
+        let after = Date::parse("2030-01-01").unwrap();
+        let unpublished = [
+            Unpublished::Accept,
+            Unpublished::Reject,
+            Unpublished::RejectFrom(day),
+        ];
+        for outcome in Outcome::ALL {
+            for permanent in [false, true] {
+                for reject_temperror in [false, true] {
+                    for unpublished in unpublished {
+                        for today in [before, day, after] {
+                            let policy = Policy {
+                                permanent,
+                                reject_temperror,
+                                unpublished,
+                                message: "no [%i]".into(),
+                            };
+                            let got = decide(outcome, &policy, today, CLIENT);
+                            let refused = Action::Reject(Rejection {
+                                permanent,
+                                detail: "7.1",
+                                text: "no [198.51.100.10]".into(),
+                            });
+                            let want = match outcome {
+                                Outcome::Pass | Outcome::Skip => Action::Accept,
+                                Outcome::Fail => refused,
+                                Outcome::None => match unpublished {
+                                    Unpublished::Accept => Action::Accept,
+                                    Unpublished::Reject => refused,
+                                    Unpublished::RejectFrom(_) if today == before => {
+                                        Action::Accept
+                                    }
+                                    Unpublished::RejectFrom(_) => refused,
+                                },
+                                Outcome::TempError if reject_temperror => {
+                                    Action::Reject(Rejection {
+                                        permanent: false,
+                                        detail: "4.3",
+                                        text: "Reverse MX lookup for [198.51.100.10] failed; try again later.".into(),
+                                    })
+                                }
+                                Outcome::TempError => Action::Accept,
+                            };
+                            assert_eq!(got, want, "{outcome} {policy:?} {today}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reply_lines() {
+        let temporary = Rejection::new(false, "7.1", DEFAULT_MESSAGE, CLIENT);
+        assert_eq!(
+            temporary.reply(),
+            "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! Contact your mail or your network administrator."
+        );
+        assert!(temporary.farewell().starts_with("421 4.7.1 Your IP"));
+        let permanent = Rejection::new(true, "7.1", "go away", CLIENT);
+        assert_eq!(permanent.reply(), "554 5.7.1 go away");
+        assert_eq!(permanent.farewell(), "554 5.7.1 go away");
+        let dns = Rejection::new(false, "4.3", "later", CLIENT);
+        assert_eq!(dns.reply(), "451 4.4.3 later");
+        assert_eq!(dns.farewell(), "421 4.4.3 later");
+    }
+
+    #[test]
+    fn screen_table() {
+        let policy = Policy::default();
+        let cases: [(Option<&str>, bool, Screen); 8] = [
+            (None, false, Screen::Lookup),
+            (None, true, Screen::Skip("RELAYCLIENT is set")),
+            (Some(""), false, Screen::Skip("RMXSMTPD is empty")),
+            (Some(""), true, Screen::Skip("RMXSMTPD is empty")),
+            (
+                Some("blocked [%i]"),
+                false,
+                Screen::Reject(Rejection::new(false, "7.1", "blocked [%i]", CLIENT)),
+            ),
+            // RMXSMTPD wins over RELAYCLIENT, as RBLSMTPD does in rblsmtpd.
+            (
+                Some("-gone\r\n"),
+                true,
+                Screen::Reject(Rejection {
+                    permanent: true,
+                    detail: "7.1",
+                    text: "gone??".into(),
+                }),
+            ),
+            (
+                Some("-"),
+                false,
+                Screen::Reject(Rejection::new(true, "7.1", DEFAULT_MESSAGE, CLIENT)),
+            ),
+            (
+                Some("x"),
+                false,
+                Screen::Reject(Rejection::new(false, "7.1", "x", CLIENT)),
+            ),
+        ];
+        for (rmxsmtpd, relayclient, want) in cases {
+            assert_eq!(
+                screen(rmxsmtpd, relayclient, &policy, CLIENT),
+                want,
+                "{rmxsmtpd:?} {relayclient}"
+            );
+        }
+        let Screen::Reject(r) = screen(Some("blocked [%i]"), false, &policy, CLIENT) else {
+            panic!()
+        };
+        assert_eq!(r.reply(), "451 4.7.1 blocked [198.51.100.10]");
+    }
+}
