@@ -9,7 +9,7 @@
 mod config;
 mod resolver;
 mod transport;
-mod wire;
+pub mod wire;
 
 use std::fmt;
 use std::time::Duration;

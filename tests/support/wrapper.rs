@@ -1,0 +1,211 @@
+//! Running the real rmxsmtpd binary in tests: a controlled environment that
+//! always points the resolver at a loopback test server (never the
+//! machine's resolver), the reporter program to wrap, and its report read
+//! back.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
+
+/// The reporter (tests/support/report_main.rs), compiled once per test binary.
+pub fn reporter() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/report_main.rs");
+        let exe = dir.join("rmx-reporter");
+        let partial = dir.join(format!("rmx-reporter.{}", std::process::id()));
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let status = Command::new(rustc)
+            .args(["--edition", "2024", "-O", "-o"])
+            .arg(&partial)
+            .arg(&source)
+            .status()
+            .expect("run rustc");
+        assert!(status.success(), "the reporter compiles");
+        std::fs::rename(&partial, &exe).expect("move the reporter into place");
+        exe
+    })
+}
+
+/// What the reporter saw.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub fds: Vec<u32>,
+    pub sigign: u64,
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    pub stdin: Vec<u8>,
+}
+
+impl Report {
+    pub fn read(path: &Path) -> Option<Report> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut report = Report::default();
+        for line in text.lines() {
+            let (kind, value) = line.split_once(' ').unwrap_or((line, ""));
+            match kind {
+                "fd" => report.fds.push(value.parse().unwrap()),
+                "sigign" => report.sigign = u64::from_str_radix(value, 16).unwrap(),
+                "arg" => report.args.push(OsString::from_vec(unhex(value))),
+                "env" => report.env.push(OsString::from_vec(unhex(value))),
+                "stdin" => report.stdin = unhex(value),
+                _ => panic!("unknown report line {line:?}"),
+            }
+        }
+        Some(report)
+    }
+
+    /// The value of an environment variable the reporter received.
+    pub fn var(&self, name: &str) -> Option<String> {
+        let prefix = format!("{name}=");
+        self.env.iter().find_map(|pair| {
+            pair.to_str()?.strip_prefix(&prefix).map(str::to_string)
+        })
+    }
+
+    pub fn sigpipe_ignored(&self) -> bool {
+        self.sigign & (1 << (libc::SIGPIPE - 1)) != 0
+    }
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// One rmxsmtpd invocation being set up.
+pub struct Wrapper {
+    pub command: Command,
+    pub report: PathBuf,
+    _dir: TempDir,
+}
+
+impl Wrapper {
+    /// rmxsmtpd with `options`, wrapping the reporter, for `client`, asking
+    /// only `dns`. The environment holds nothing else but PATH.
+    pub fn new(dns: SocketAddr, client: &str, options: &[&str]) -> Wrapper {
+        let dir = TempDir::new();
+        let report = dir.path().join("report");
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DNSCACHEIP", dns.to_string())
+            .env("RMX_REPORT", &report)
+            .args(options)
+            .arg(reporter());
+        if !client.is_empty() {
+            command.env("TCPREMOTEIP", client);
+        }
+        Wrapper {
+            command,
+            report,
+            _dir: dir,
+        }
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Wrapper {
+        self.command.env(name, value);
+        self
+    }
+
+    /// Runs to the end with `input` on fd 0 (then end of input).
+    pub fn run(mut self, input: &[u8]) -> Outcome {
+        let child = self
+            .command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rmxsmtpd");
+        finish(child, input, &self.report)
+    }
+}
+
+/// How an invocation ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub report: Option<Report>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The one log line, without the `rmxsmtpd: pid N: ` prefix.
+    pub fn log(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one log line: {:?}", self.stderr);
+        let (_, rest) = lines[0].split_once(": pid ").expect("pid prefix");
+        rest.split_once(": ").expect("pid number").1.to_string()
+    }
+
+    /// Whether the wrapped program ran, and with which RMXRESULT.
+    pub fn result(&self) -> Option<String> {
+        self.report.as_ref().and_then(|r| r.var("RMXRESULT"))
+    }
+}
+
+/// Writes `input`, closes fd 0, and collects everything until exit.
+pub fn finish(mut child: Child, input: &[u8], report: &Path) -> Outcome {
+    let started = Instant::now();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    let elapsed = started.elapsed();
+    let _ = writer.join();
+    let stdout = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    Outcome {
+        status,
+        stdout,
+        stderr,
+        report: Report::read(report),
+        elapsed,
+    }
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("t-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
