@@ -66,9 +66,9 @@ impl Report {
     /// The value of an environment variable the reporter received.
     pub fn var(&self, name: &str) -> Option<String> {
         let prefix = format!("{name}=");
-        self.env.iter().find_map(|pair| {
-            pair.to_str()?.strip_prefix(&prefix).map(str::to_string)
-        })
+        self.env
+            .iter()
+            .find_map(|pair| pair.to_str()?.strip_prefix(&prefix).map(str::to_string))
     }
 
     pub fn sigpipe_ignored(&self) -> bool {
@@ -172,7 +172,12 @@ pub fn finish(mut child: Child, input: &[u8], report: &Path) -> Outcome {
         out
     });
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     let elapsed = started.elapsed();
     let _ = writer.join();
@@ -193,8 +198,8 @@ impl TempDir {
     pub fn new() -> TempDir {
         static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("t-{}-{n}", std::process::id()));
+        let path =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("t-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
         TempDir(path)
     }

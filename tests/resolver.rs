@@ -1,0 +1,341 @@
+//! The stub resolver against the scriptable responder (DESIGN.md §7): lost
+//! packets, dead and failing servers, truncation, forgeries and garbage,
+//! the three kinds of answer, the deadline, and many queries at once.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use hickory_proto::rr::rdata::{A, MX};
+use hickory_proto::rr::{Name, RData, RecordType};
+use rmxsmtpd::dns::{Answer, Config, EDNS_PAYLOAD, Error, Resolver};
+use support::responder::{Behaviour, DeadServer, Responder, Zone};
+
+const ZONE: &str = "100.51.198.in-addr.arpa";
+
+fn name(text: &str) -> Name {
+    Name::from_ascii(text)
+        .unwrap()
+        .append_domain(&Name::root())
+        .unwrap()
+}
+
+fn zone() -> Zone {
+    Zone::new()
+        .mx(ZONE, 10, "mx1.example.net")
+        .a("mx1.example.net", "198.51.100.5")
+        .a("empty.example.net", "198.51.100.6")
+}
+
+fn the_mx() -> Answer {
+    Answer::Records(vec![RData::MX(MX::new(10, name("mx1.example.net")))])
+}
+
+/// Asks one question of these servers and returns the outcome and the time.
+fn ask(
+    servers: &[SocketAddr],
+    qname: &str,
+    rtype: RecordType,
+    timeout: Duration,
+) -> (Result<Answer, Error>, Duration) {
+    let started = Instant::now();
+    let mut resolver = Resolver::new(Config::with_servers(servers.to_vec()), timeout);
+    let id = resolver.submit(name(qname), rtype);
+    let (got, outcome) = resolver.next_outcome().expect("one outcome");
+    assert_eq!(got, id);
+    assert!(resolver.next_outcome().is_none());
+    (outcome, started.elapsed())
+}
+
+fn ask_mx(servers: &[SocketAddr]) -> (Result<Answer, Error>, Duration) {
+    ask(servers, ZONE, RecordType::MX, Duration::from_secs(10))
+}
+
+#[test]
+fn an_answer() {
+    let dns = Responder::start(zone());
+    let (outcome, _) = ask_mx(&[dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    let log = dns.log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].edns_payload, Some(EDNS_PAYLOAD));
+}
+
+#[test]
+fn a_lost_first_packet_is_answered_after_the_retransmit() {
+    let dns = Responder::start(zone());
+    dns.script(ZONE, "MX", vec![Behaviour::Drop, Behaviour::Answer]);
+    let (outcome, elapsed) = ask_mx(&[dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(dns.queries(ZONE, "MX"), 2);
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "waited about a second: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[test]
+fn a_dead_first_server_then_the_second_answers() {
+    let dead = DeadServer::start();
+    let dns = Responder::start(zone());
+    let (outcome, elapsed) = ask_mx(&[dead.addr(), dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[test]
+fn a_closed_port_is_passed_over_at_once() {
+    let dns = Responder::start(zone());
+    let (outcome, elapsed) = ask_mx(&[support::responder::closed_port(), dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert!(
+        elapsed < Duration::from_millis(900),
+        "ICMP refusal, no wait: {elapsed:?}"
+    );
+}
+
+#[test]
+fn servfail_from_the_first_server_then_an_answer_from_the_second() {
+    let first = Responder::start(zone());
+    first.script_all(vec![Behaviour::ServFail]);
+    let second = Responder::start(zone());
+    let (outcome, elapsed) = ask_mx(&[first.addr(), second.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(
+        first.queries(ZONE, "MX"),
+        1,
+        "a failed server is not asked again"
+    );
+    assert!(
+        elapsed < Duration::from_millis(900),
+        "no waiting after SERVFAIL: {elapsed:?}"
+    );
+}
+
+#[test]
+fn refused_formerr_and_malformed_also_move_on() {
+    for behaviour in [Behaviour::Refused, Behaviour::FormErr] {
+        let first = Responder::start(zone());
+        first.script_all(vec![behaviour]);
+        let second = Responder::start(zone());
+        let (outcome, _) = ask_mx(&[first.addr(), second.addr()]);
+        assert_eq!(outcome, Ok(the_mx()));
+    }
+}
+
+#[test]
+fn with_all_servers_dead_the_deadline_error_comes_in_time() {
+    let dead = [DeadServer::start(), DeadServer::start()];
+    let servers: Vec<SocketAddr> = dead.iter().map(DeadServer::addr).collect();
+    let (outcome, elapsed) = ask(&servers, ZONE, RecordType::MX, Duration::from_secs(2));
+    assert_eq!(outcome, Err(Error::Timeout(Duration::from_secs(2))));
+    assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "deadline plus a small margin: {elapsed:?}"
+    );
+}
+
+#[test]
+fn truncation_leads_to_the_answer_over_tcp() {
+    let dns = Responder::start(zone());
+    dns.script(ZONE, "MX", vec![Behaviour::Truncate]);
+    let (outcome, _) = ask_mx(&[dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(dns.queries(ZONE, "MX"), 1);
+    assert_eq!(dns.tcp_queries(ZONE, "MX"), 1);
+}
+
+#[test]
+fn use_vc_asks_over_tcp_only() {
+    let dns = Responder::start(zone());
+    let mut config = Config::with_servers(vec![dns.addr()]);
+    config.use_vc = true;
+    let mut resolver = Resolver::new(config, Duration::from_secs(5));
+    resolver.submit(name(ZONE), RecordType::MX);
+    let (_, outcome) = resolver.next_outcome().unwrap();
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(
+        (dns.queries(ZONE, "MX"), dns.tcp_queries(ZONE, "MX")),
+        (0, 1)
+    );
+}
+
+#[test]
+fn forged_id_question_and_source_are_ignored() {
+    for forgery in [
+        Behaviour::WrongId,
+        Behaviour::WrongQuestion,
+        Behaviour::WrongPort,
+    ] {
+        let dns = Responder::start(zone());
+        dns.script(
+            ZONE,
+            "MX",
+            vec![Behaviour::Then(vec![forgery.clone(), Behaviour::Answer])],
+        );
+        let (outcome, elapsed) = ask_mx(&[dns.addr()]);
+        assert_eq!(outcome, Ok(the_mx()), "{forgery:?}");
+        assert_eq!(
+            dns.queries(ZONE, "MX"),
+            1,
+            "{forgery:?}: no retransmit needed"
+        );
+        assert!(
+            elapsed < Duration::from_millis(900),
+            "{forgery:?}: {elapsed:?}"
+        );
+    }
+}
+
+#[test]
+fn a_forgery_alone_is_no_answer() {
+    // Only a forged reply, then the real one on the retransmit.
+    let dns = Responder::start(zone());
+    dns.script(ZONE, "MX", vec![Behaviour::WrongId, Behaviour::Answer]);
+    let (outcome, elapsed) = ask_mx(&[dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(dns.queries(ZONE, "MX"), 2);
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
+}
+
+#[test]
+fn garbage_is_ignored() {
+    let dns = Responder::start(zone());
+    let mut burst = vec![Behaviour::Garbage; 20];
+    burst.push(Behaviour::Answer);
+    dns.script(ZONE, "MX", vec![Behaviour::Then(burst)]);
+    let (outcome, elapsed) = ask_mx(&[dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+    assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+}
+
+#[test]
+fn nxdomain_nodata_and_servfail_everywhere_are_told_apart() {
+    let dns = Responder::start(zone());
+    let servers = [dns.addr()];
+    let (outcome, _) = ask(
+        &servers,
+        "nowhere.example.net",
+        RecordType::MX,
+        Duration::from_secs(5),
+    );
+    assert_eq!(outcome, Ok(Answer::NxDomain));
+    let (outcome, _) = ask(
+        &servers,
+        "empty.example.net",
+        RecordType::MX,
+        Duration::from_secs(5),
+    );
+    assert_eq!(outcome, Ok(Answer::NoData));
+    let (outcome, _) = ask(
+        &servers,
+        "mx1.example.net",
+        RecordType::A,
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        outcome,
+        Ok(Answer::Records(vec![RData::A(A("198.51.100.5"
+            .parse()
+            .unwrap()))]))
+    );
+    let other = Responder::start(zone());
+    dns.script_all(vec![Behaviour::ServFail]);
+    other.script_all(vec![Behaviour::ServFail]);
+    let (outcome, elapsed) = ask(
+        &[dns.addr(), other.addr()],
+        ZONE,
+        RecordType::MX,
+        Duration::from_secs(5),
+    );
+    assert_eq!(outcome, Err(Error::ServersFailed("SERVFAIL".into())));
+    assert!(
+        elapsed < Duration::from_millis(900),
+        "no waiting for the deadline: {elapsed:?}"
+    );
+}
+
+#[test]
+fn a_cname_in_the_answer_is_followed() {
+    let dns = Responder::start(Zone::new().cname(ZONE, "list.example.net").mx(
+        "list.example.net",
+        10,
+        "mx1.example.net",
+    ));
+    let (outcome, _) = ask_mx(&[dns.addr()]);
+    assert_eq!(outcome, Ok(the_mx()));
+}
+
+#[test]
+fn ten_slow_queries_finish_together() {
+    let mut zone = Zone::new();
+    for n in 0..10 {
+        zone = zone.a(&format!("host{n}.example.net"), &format!("198.51.100.{n}"));
+    }
+    let dns = Responder::start(zone);
+    dns.script_all(vec![Behaviour::Late(Duration::from_millis(300))]);
+    let started = Instant::now();
+    let mut resolver = Resolver::new(
+        Config::with_servers(vec![dns.addr()]),
+        Duration::from_secs(10),
+    );
+    for n in 0..10 {
+        resolver.submit(name(&format!("host{n}.example.net")), RecordType::A);
+    }
+    let mut answered = Vec::new();
+    while let Some((id, outcome)) = resolver.next_outcome() {
+        let asked = resolver.question(id).name.to_ascii();
+        let n: u8 = asked["host".len()..asked.find('.').unwrap()]
+            .parse()
+            .unwrap();
+        let want = RData::A(A([198, 51, 100, n].into()));
+        assert_eq!(outcome, Ok(Answer::Records(vec![want])), "{asked}");
+        answered.push(id);
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(answered.len(), 10);
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "in parallel, not 3 s: {elapsed:?}"
+    );
+}
+
+#[test]
+fn every_query_gets_its_own_random_id() {
+    let dns = Responder::start(zone());
+    let mut resolver = Resolver::new(
+        Config::with_servers(vec![dns.addr()]),
+        Duration::from_secs(5),
+    );
+    for _ in 0..20 {
+        resolver.submit(name(ZONE), RecordType::MX);
+    }
+    while resolver.next_outcome().is_some() {}
+    let mut ids: Vec<u16> = dns.log().iter().map(|q| q.id).collect();
+    assert_eq!(ids.len(), 20);
+    ids.sort_unstable();
+    ids.dedup();
+    assert!(ids.len() >= 19, "ids repeat: {ids:?}");
+}
+
+#[test]
+fn the_caller_can_stop_early() {
+    let dns = Responder::start(zone());
+    dns.script(ZONE, "MX", vec![Behaviour::Drop]);
+    let started = Instant::now();
+    let mut resolver = Resolver::new(
+        Config::with_servers(vec![dns.addr()]),
+        Duration::from_secs(10),
+    );
+    resolver.submit(name(ZONE), RecordType::MX);
+    let fast = resolver.submit(name("mx1.example.net"), RecordType::A);
+    let (id, outcome) = resolver.next_outcome().unwrap();
+    assert_eq!(id, fast);
+    assert!(outcome.is_ok());
+    drop(resolver);
+    assert!(started.elapsed() < Duration::from_millis(500));
+}

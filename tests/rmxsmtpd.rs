@@ -1,0 +1,729 @@
+//! The rmxsmtpd binary end to end, against the scriptable DNS responder and
+//! around the reporter program (DESIGN.md §1–6, §8): every row of the
+//! results table, the seed's scenarios, list shapes, exec hygiene, the held
+//! session, temperror and usage errors.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::responder::{Behaviour, DeadServer, Responder, Zone};
+use support::wrapper::{BIN, Outcome, Wrapper, reporter};
+
+const LISTED: &str = "198.51.100.5";
+const UNLISTED: &str = "198.51.100.10";
+const UNPUBLISHED: &str = "203.0.113.7";
+const ZONE: &str = "100.51.198.in-addr.arpa";
+const REFUSAL: &str = "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! Contact your mail or your network administrator.";
+
+/// The proposal's example: network 198.51.100.0/24 lists two MTAs.
+fn seed_zone() -> Zone {
+    Zone::new()
+        .mx(ZONE, 10, "mx1.example.net")
+        .mx(ZONE, 20, "mx2.example.net")
+        .a("mx1.example.net", LISTED)
+        .a("mx2.example.net", "198.51.100.6")
+}
+
+fn dns() -> Responder {
+    Responder::start(seed_zone())
+}
+
+fn run(dns: &Responder, client: &str, options: &[&str], input: &[u8]) -> Outcome {
+    Wrapper::new(dns.addr(), client, options).run(input)
+}
+
+/// Asserts the wrapped program ran with this RMXRESULT.
+fn assert_exec(outcome: &Outcome, result: &str) {
+    assert!(outcome.status.success(), "{outcome:?}");
+    assert_eq!(outcome.result().as_deref(), Some(result), "{outcome:?}");
+    assert_eq!(outcome.stdout, "250 reporter\r\n");
+}
+
+/// Asserts a held session that refused RCPT with `refusal`.
+fn assert_held(outcome: &Outcome, refusal: &str) {
+    assert_eq!(outcome.status.code(), Some(0), "{outcome:?}");
+    assert!(
+        outcome.report.is_none(),
+        "the program must not run: {outcome:?}"
+    );
+    let want = format!(
+        "220 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n{refusal}\r\n{refusal}\r\n221 rmxsmtpd.local\r\n"
+    );
+    assert_eq!(outcome.stdout, want);
+}
+
+const SMTP: &[u8] = b"HELO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nQUIT\r\n";
+
+// ---- The seed's scenarios -------------------------------------------------
+
+#[test]
+fn scenario_1_the_listed_mta_is_accepted() {
+    let dns = dns();
+    let outcome = run(&dns, LISTED, &[], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(outcome.log(), format!("{LISTED} pass {ZONE} accept"));
+    let report = outcome.report.unwrap();
+    assert_eq!(report.stdin, SMTP, "the client's bytes reach the daemon");
+}
+
+#[test]
+fn scenario_2_a_virus_infected_pc_is_refused() {
+    let dns = dns();
+    let outcome = run(&dns, UNLISTED, &[], SMTP);
+    assert_held(&outcome, REFUSAL);
+    assert_eq!(
+        outcome.log(),
+        format!("{UNLISTED} fail {ZONE} reject: {REFUSAL}")
+    );
+}
+
+#[test]
+fn scenario_3_a_spammers_own_engine_is_refused_permanently_with_b() {
+    let dns = dns();
+    let outcome = run(&dns, "198.51.100.66", &["-b"], SMTP);
+    let refusal = "554 5.7.1 Your IP [198.51.100.66] is not listed in Reverse MX! \
+                   Contact your mail or your network administrator.";
+    assert_held(&outcome, refusal);
+    // -B after -b restores the temporary code.
+    let outcome = run(&dns, "198.51.100.66", &["-b", "-B"], SMTP);
+    assert!(
+        outcome
+            .stdout
+            .contains("\r\n451 4.7.1 Your IP [198.51.100.66]")
+    );
+}
+
+#[test]
+fn scenario_5_an_unpublished_network_is_accepted() {
+    let dns = dns();
+    let outcome = run(&dns, UNPUBLISHED, &[], SMTP);
+    assert_exec(&outcome, "none");
+    assert_eq!(outcome.log(), format!("{UNPUBLISHED} none - accept"));
+}
+
+#[test]
+fn scenario_5_with_s_an_unpublished_network_is_refused() {
+    let dns = dns();
+    let outcome = run(&dns, UNPUBLISHED, &["-s"], SMTP);
+    let refusal = "451 4.7.1 Your IP [203.0.113.7] is not listed in Reverse MX! \
+                   Contact your mail or your network administrator.";
+    assert_held(&outcome, refusal);
+    assert!(
+        outcome
+            .log()
+            .starts_with("203.0.113.7 none - reject: 451 4.7.1")
+    );
+}
+
+#[test]
+fn scenario_5_after_the_cut_off_date_an_unpublished_network_is_refused() {
+    let dns = dns();
+    let outcome = run(&dns, UNPUBLISHED, &["-d", "2004-06-01"], SMTP);
+    assert!(outcome.report.is_none(), "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .contains("\r\n451 4.7.1 Your IP [203.0.113.7]")
+    );
+}
+
+#[test]
+fn scenario_5_before_the_cut_off_date_an_unpublished_network_is_accepted() {
+    let dns = dns();
+    let outcome = run(&dns, UNPUBLISHED, &["-d", "2999-12-31"], SMTP);
+    assert_exec(&outcome, "none");
+}
+
+// ---- The other rows of the results table ----------------------------------
+
+#[test]
+fn temperror_fails_open() {
+    let dead = DeadServer::start();
+    let outcome = Wrapper::new(dead.addr(), LISTED, &["-T", "2"]).run(SMTP);
+    assert_exec(&outcome, "temperror");
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} temperror {ZONE} accept (timeout after 2 s)")
+    );
+    assert!(
+        outcome.elapsed < Duration::from_millis(3500),
+        "decided within -T plus a margin: {:?}",
+        outcome.elapsed
+    );
+    assert!(
+        outcome.elapsed >= Duration::from_secs(2),
+        "{:?}",
+        outcome.elapsed
+    );
+}
+
+#[test]
+fn temperror_with_c_is_refused_with_4_4_3() {
+    let dead = DeadServer::start();
+    let outcome = Wrapper::new(dead.addr(), LISTED, &["-T", "1", "-c"]).run(SMTP);
+    let refusal = "451 4.4.3 Reverse MX lookup for [198.51.100.5] failed; try again later.";
+    assert_held(&outcome, refusal);
+    // -C after -c fails open again.
+    let outcome = Wrapper::new(dead.addr(), LISTED, &["-T", "1", "-c", "-C"]).run(SMTP);
+    assert_exec(&outcome, "temperror");
+}
+
+#[test]
+fn servfail_everywhere_is_temperror() {
+    let dns = dns();
+    dns.script(ZONE, "MX", vec![Behaviour::ServFail]);
+    let outcome = run(&dns, UNLISTED, &[], SMTP);
+    assert_exec(&outcome, "temperror");
+    assert!(
+        outcome
+            .log()
+            .ends_with("accept (no server answered: SERVFAIL)"),
+        "{}",
+        outcome.log()
+    );
+}
+
+#[test]
+fn no_client_address_is_temperror() {
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), "", &[]).run(SMTP);
+    assert_exec(&outcome, "temperror");
+    assert!(
+        outcome
+            .log()
+            .starts_with("- temperror - accept (no client address")
+    );
+    let outcome = Wrapper::new(dns.addr(), "not-an-address", &[]).run(SMTP);
+    assert_exec(&outcome, "temperror");
+    assert_eq!(
+        outcome.log(),
+        "- temperror - accept (TCPREMOTEIP is not an address: \"not-an-address\")"
+    );
+    assert_eq!(dns.total_queries(), 0, "junk is never guessed at");
+}
+
+#[test]
+fn empty_rmxsmtpd_skips_the_lookup() {
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), UNLISTED, &[])
+        .env("RMXSMTPD", "")
+        .run(SMTP);
+    assert_exec(&outcome, "skip");
+    assert_eq!(
+        outcome.log(),
+        format!("{UNLISTED} skip - accept (RMXSMTPD is empty)")
+    );
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
+fn relayclient_skips_the_lookup() {
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), UNLISTED, &[])
+        .env("RELAYCLIENT", "")
+        .run(SMTP);
+    assert_exec(&outcome, "skip");
+    assert_eq!(
+        outcome.log(),
+        format!("{UNLISTED} skip - accept (RELAYCLIENT is set)")
+    );
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
+fn rmxsmtpd_text_refuses_without_lookup() {
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
+        .env("RMXSMTPD", "Mail from [%i] is not welcome here")
+        .env("RELAYCLIENT", "")
+        .run(SMTP);
+    assert_held(
+        &outcome,
+        "451 4.7.1 Mail from [198.51.100.5] is not welcome here",
+    );
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
+        .env("RMXSMTPD", "-Go away")
+        .run(SMTP);
+    assert_held(&outcome, "554 5.7.1 Go away");
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
+fn dry_run_logs_the_rejection_and_execs() {
+    let dns = dns();
+    let outcome = run(&dns, UNLISTED, &["-n"], SMTP);
+    assert_exec(&outcome, "fail");
+    assert_eq!(
+        outcome.log(),
+        format!("{UNLISTED} fail {ZONE} dry-run accept, would reject: {REFUSAL}")
+    );
+}
+
+#[test]
+fn quiet_logs_only_rejections_and_errors() {
+    let dns = dns();
+    let outcome = run(&dns, LISTED, &["-q"], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(outcome.stderr, "");
+    let outcome = run(&dns, UNLISTED, &["-q", "-n"], SMTP);
+    assert_exec(&outcome, "fail");
+    assert!(outcome.log().contains("would reject"));
+    let dead = DeadServer::start();
+    let outcome = Wrapper::new(dead.addr(), LISTED, &["-q", "-T", "1"]).run(SMTP);
+    assert_exec(&outcome, "temperror");
+    assert!(outcome.log().contains("temperror"));
+}
+
+#[test]
+fn the_message_option_and_the_host_name() {
+    let dns = dns();
+    let outcome = run(
+        &dns,
+        UNLISTED,
+        &[
+            "-m",
+            "No list has %i; see https://example.org/rmx",
+            "-h",
+            "mx.example.com",
+        ],
+        b"HELO x\r\nRCPT TO:<a@b>\r\nQUIT\r\n",
+    );
+    assert_eq!(
+        outcome.stdout,
+        "220 mx.example.com\r\n250 mx.example.com\r\n\
+         451 4.7.1 No list has 198.51.100.10; see https://example.org/rmx\r\n221 mx.example.com\r\n"
+    );
+}
+
+// ---- List shapes ----------------------------------------------------------
+
+#[test]
+fn a_null_mx_refuses_every_client_of_the_network() {
+    let dns = Responder::start(Zone::new().null_mx(ZONE).a("mx1.example.net", LISTED));
+    let outcome = run(&dns, LISTED, &[], SMTP);
+    assert!(outcome.report.is_none());
+    assert!(
+        outcome
+            .log()
+            .starts_with(&format!("{LISTED} fail {ZONE} reject: 451 4.7.1"))
+    );
+}
+
+#[test]
+fn an_address_literal_exchange_needs_no_query() {
+    let dns = Responder::start(Zone::new().mx(ZONE, 10, "198.51.100.5"));
+    let outcome = run(&dns, LISTED, &[], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(dns.queries("198.51.100.5", "A"), 0);
+    let outcome = run(&dns, UNLISTED, &[], SMTP);
+    assert!(outcome.report.is_none());
+}
+
+#[test]
+fn a_dead_exchange_name_beside_a_good_one() {
+    let zone = Zone::new()
+        .mx(ZONE, 10, "gone.example.net")
+        .mx(ZONE, 20, "mx1.example.net")
+        .a("mx1.example.net", LISTED);
+    let dns = Responder::start(zone);
+    assert_exec(&run(&dns, LISTED, &[], SMTP), "pass");
+    assert!(run(&dns, UNLISTED, &[], SMTP).report.is_none(), "fail");
+    // An exchange whose lookup times out: temperror, unless another matched.
+    dns.script("gone.example.net", "A", vec![Behaviour::Drop]);
+    assert_exec(&run(&dns, LISTED, &["-T", "1"], SMTP), "pass");
+    assert_exec(&run(&dns, UNLISTED, &["-T", "1"], SMTP), "temperror");
+}
+
+#[test]
+fn only_the_first_twenty_exchanges_count() {
+    let mut zone = Zone::new();
+    for n in 0..25u16 {
+        let host = format!("mx{n:02}.example.net");
+        zone = zone
+            .mx(ZONE, 10 + n, &host)
+            .a(&host, &format!("198.51.100.{}", 100 + n));
+    }
+    let dns = Responder::start(zone);
+    // The 20th by preference is listed; the 21st is past the cap.
+    assert_exec(&run(&dns, "198.51.100.119", &[], SMTP), "pass");
+    let outcome = run(&dns, "198.51.100.120", &[], SMTP);
+    assert!(outcome.report.is_none(), "{outcome:?}");
+    assert!(
+        outcome
+            .log()
+            .ends_with("; 100.51.198.in-addr.arpa.: 5 exchanges past the first 20 ignored"),
+        "{}",
+        outcome.log()
+    );
+    assert_eq!(dns.queries("mx20.example.net", "A"), 0, "never resolved");
+}
+
+#[test]
+fn a_cname_at_the_zone_is_followed() {
+    let zone = Zone::new()
+        .cname(ZONE, "list.example.net")
+        .mx("list.example.net", 10, "mx1.example.net")
+        .a("mx1.example.net", LISTED);
+    let dns = Responder::start(zone);
+    assert_exec(&run(&dns, LISTED, &[], SMTP), "pass");
+    assert!(run(&dns, UNLISTED, &[], SMTP).report.is_none());
+}
+
+#[test]
+fn the_most_specific_list_wins() {
+    // The /16 lists .6; the /24 lists .5. With both asked, the /24 decides.
+    let zone = seed_zone()
+        .mx("51.198.in-addr.arpa", 10, "wide.example.net")
+        .a("wide.example.net", "198.51.100.10")
+        .a("wide.example.net", "198.51.7.7");
+    let dns = Responder::start(zone);
+    let both = ["-4", "16,24"];
+    assert!(
+        run(&dns, UNLISTED, &both, SMTP).report.is_none(),
+        "/24 says no"
+    );
+    assert_exec(&run(&dns, LISTED, &both, SMTP), "pass");
+    // A client whose /24 publishes nothing falls back to the /16.
+    let outcome = run(&dns, "198.51.7.7", &both, SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(outcome.log(), "198.51.7.7 pass 51.198.in-addr.arpa accept");
+    assert!(run(&dns, "198.51.7.8", &both, SMTP).report.is_none());
+    // With -4 16 alone, only the /16 list is asked.
+    assert_exec(&run(&dns, UNLISTED, &["-4", "16"], SMTP), "pass");
+}
+
+#[test]
+fn ipv6_lists_at_64_and_48() {
+    let at64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let at48 = "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let zone = Zone::new()
+        .mx(at64, 10, "mx6.example.net")
+        .aaaa("mx6.example.net", "2001:db8:1:2::25")
+        .mx(at48, 10, "mx48.example.net")
+        .aaaa("mx48.example.net", "2001:db8:1:9::25");
+    let dns = Responder::start(zone);
+    let outcome = run(&dns, "2001:db8:1:2::25", &[], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(
+        outcome.log(),
+        format!("2001:db8:1:2::25 pass {at64} accept")
+    );
+    // The /64 list overrides the /48 one.
+    let outcome = run(&dns, "2001:db8:1:2::99", &[], SMTP);
+    assert!(
+        outcome
+            .log()
+            .starts_with(&format!("2001:db8:1:2::99 fail {at64} reject"))
+    );
+    // A /64 without a list falls back to the /48 list.
+    let outcome = run(&dns, "2001:db8:1:9::25", &[], SMTP);
+    assert_exec(&outcome, "pass");
+    assert!(outcome.log().contains(at48));
+    assert!(run(&dns, "2001:db8:1:9::26", &[], SMTP).report.is_none());
+}
+
+#[test]
+fn an_ipv4_mapped_client_is_ipv4() {
+    let dns = dns();
+    let outcome = run(&dns, "::ffff:198.51.100.5", &[], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(outcome.log(), format!("{LISTED} pass {ZONE} accept"));
+    let outcome = Wrapper::new(dns.addr(), "", &[])
+        .env("PROTO", "TCP6")
+        .env("TCP6REMOTEIP", "::ffff:198.51.100.10")
+        .run(SMTP);
+    assert!(outcome.log().starts_with("198.51.100.10 fail"));
+    assert!(outcome.stdout.contains("Your IP [198.51.100.10]"));
+}
+
+// ---- Exec hygiene ----------------------------------------------------------
+
+#[test]
+fn the_program_gets_a_clean_hand_over() {
+    let dns = dns();
+    let early = b"EHLO early.example\r\nMAIL FROM:<x@y>\r\n\x00\xff binary too\r\n";
+    let wrapper = Wrapper::new(dns.addr(), LISTED, &["-q"])
+        .env("RMXRESULT", "stale")
+        .env("ODD", "a=b c");
+    let report_path = wrapper.report.display().to_string();
+    let outcome = wrapper.run(early);
+    let report = outcome.report.expect("the program ran");
+    assert!(!report.sigpipe_ignored(), "SIGPIPE not ignored");
+    assert_eq!(report.fds, inherited_fds(), "no descriptor leaked");
+    assert_eq!(report.fds[..3], [0, 1, 2]);
+    assert_eq!(report.stdin, early, "the client's early bytes, intact");
+    let mut env: Vec<String> = report
+        .env
+        .iter()
+        .map(|e| e.to_string_lossy().into())
+        .collect();
+    env.sort();
+    let mut want = vec![
+        format!("DNSCACHEIP={}", dns.addr()),
+        "ODD=a=b c".to_string(),
+        "PATH=/usr/bin:/bin".to_string(),
+        "RMXRESULT=pass".to_string(),
+        format!("RMX_REPORT={report_path}"),
+        format!("TCPREMOTEIP={LISTED}"),
+    ];
+    want.sort();
+    assert_eq!(env, want);
+}
+
+/// The descriptors any child of this test process inherits without
+/// rmxsmtpd in between: cargo's jobserver pipe, for one, is not
+/// close-on-exec. rmxsmtpd may pass these on, and must add nothing.
+fn inherited_fds() -> Vec<u32> {
+    let dir = support::wrapper::TempDir::new();
+    let path = dir.path().join("report");
+    let status = std::process::Command::new(reporter())
+        .env("RMX_REPORT", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    support::wrapper::Report::read(&path).unwrap().fds
+}
+
+#[test]
+fn arguments_pass_unchanged() {
+    let dns = dns();
+    let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
+    wrapper.command.args(["-x", "--y", "-b", "--", "", "a b"]);
+    let report = wrapper.run(b"").report.expect("ran");
+    assert_eq!(report.args, ["-x", "--y", "-b", "--", "", "a b"]);
+}
+
+#[test]
+fn inherited_dispositions_and_descriptors_are_kept() {
+    // Started with SIGPIPE ignored and fd 5 open, rmxsmtpd passes both on.
+    let dns = dns();
+    let wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
+    let script = format!("trap '' PIPE; exec 5</dev/null; exec {} \"$@\"", BIN);
+    let mut command = std::process::Command::new("/bin/sh");
+    command
+        .args(["-c", &script, "sh"])
+        .arg(reporter())
+        .env_clear()
+        .env("DNSCACHEIP", dns.addr().to_string())
+        .env("TCPREMOTEIP", LISTED)
+        .env("RMX_REPORT", &wrapper.report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    assert!(command.status().unwrap().success());
+    let report = support::wrapper::Report::read(&wrapper.report).expect("ran");
+    assert!(report.sigpipe_ignored(), "an ignored SIGPIPE stays ignored");
+    let mut want = inherited_fds();
+    want.push(5);
+    want.sort_unstable();
+    assert_eq!(report.fds, want);
+}
+
+#[test]
+fn the_program_is_found_on_path() {
+    let dns = dns();
+    let mut command = std::process::Command::new(BIN);
+    let dir = reporter().parent().unwrap();
+    let outcome = support::wrapper::finish(
+        command
+            .env_clear()
+            .env("PATH", format!("/nonexistent:{}", dir.display()))
+            .env("DNSCACHEIP", dns.addr().to_string())
+            .env("TCPREMOTEIP", LISTED)
+            .env("RMX_REPORT", "/dev/null")
+            .arg(reporter().file_name().unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        b"",
+        std::path::Path::new("/nonexistent"),
+    );
+    assert!(outcome.status.success(), "{outcome:?}");
+    assert_eq!(outcome.stdout, "250 reporter\r\n");
+}
+
+// ---- The held session ------------------------------------------------------
+
+/// A held session for UNLISTED with these options and this client input.
+fn held(options: &[&str], input: &[u8]) -> Outcome {
+    let dns = dns();
+    let outcome = run(&dns, UNLISTED, options, input);
+    assert!(outcome.report.is_none(), "held, not exec'd: {outcome:?}");
+    assert_eq!(outcome.status.code(), Some(0));
+    outcome
+}
+
+#[test]
+fn session_pipelined_commands_are_answered_in_order() {
+    let input = b"EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nNOOP\r\nRSET\r\nDATA\r\nQUIT\r\n";
+    let outcome = held(&[], input);
+    let want = format!(
+        "220 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n{REFUSAL}\r\n{REFUSAL}\r\n\
+         250 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n{REFUSAL}\r\n221 rmxsmtpd.local\r\n"
+    );
+    assert_eq!(outcome.stdout, want);
+}
+
+#[test]
+fn session_bare_lf_and_mixed_case() {
+    let outcome = held(&[], b"helo a\nMail From:<a@b>\nrcpt to:<c@d>\nquit\n");
+    let want = format!(
+        "220 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n{REFUSAL}\r\n221 rmxsmtpd.local\r\n"
+    );
+    assert_eq!(outcome.stdout, want);
+}
+
+#[test]
+fn session_a_one_megabyte_line_is_refused_in_bounded_memory() {
+    let mut input = b"HELO a\r\n".to_vec();
+    input.extend(std::iter::repeat_n(b'A', 1 << 20));
+    input.extend_from_slice(b"\r\nQUIT\r\n");
+    let outcome = held(&[], &input);
+    assert_eq!(
+        outcome.stdout,
+        "220 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n500 5.5.2 rmxsmtpd.local line too long\r\n221 rmxsmtpd.local\r\n"
+    );
+}
+
+#[test]
+fn session_binary_junk_is_harmless() {
+    let junk: Vec<u8> = (0..50_000u32).map(|n| (n * 7919 % 251) as u8).collect();
+    let lines = junk.iter().filter(|&&b| b == b'\n').count();
+    let outcome = held(&[], &junk);
+    let replies: Vec<&str> = outcome
+        .stdout
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(replies[0], "220 rmxsmtpd.local");
+    assert_eq!(replies.len(), 1 + lines, "one reply per line");
+    assert!(
+        replies[1..]
+            .iter()
+            .all(|r| r.starts_with("451 ") || r.starts_with("500 "))
+    );
+}
+
+#[test]
+fn session_end_of_input_ends_it() {
+    let outcome = held(&[], b"HELO a\r\nRCPT TO:<x@y>\r\n");
+    assert_eq!(
+        outcome.stdout,
+        format!("220 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n{REFUSAL}\r\n")
+    );
+}
+
+#[test]
+fn session_t_ends_a_silent_session() {
+    let dns = dns();
+    let wrapper = Wrapper::new(dns.addr(), UNLISTED, &["-t", "2"]);
+    let mut command = wrapper.command;
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"HELO a\r\n").unwrap();
+    // Keep fd 0 open and silent; rmxsmtpd must end the session itself.
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let elapsed = started.elapsed();
+    drop(stdin);
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        out,
+        "220 rmxsmtpd.local\r\n250 rmxsmtpd.local\r\n421 4.4.2 rmxsmtpd.local timeout, closing connection\r\n"
+    );
+    assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+}
+
+#[test]
+fn session_t_0_says_one_line() {
+    let outcome = held(&["-t", "0"], SMTP);
+    assert_eq!(
+        outcome.stdout,
+        "421 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! \
+         Contact your mail or your network administrator.\r\n"
+    );
+    let outcome = held(&["-t0", "-b"], SMTP);
+    assert!(outcome.stdout.starts_with("554 5.7.1 Your IP"));
+    assert_eq!(outcome.stdout.matches("\r\n").count(), 1);
+}
+
+// ---- Usage errors and trouble ---------------------------------------------
+
+#[test]
+fn usage_errors_exit_100_with_one_line() {
+    let dns = dns();
+    for options in [
+        &["-x"][..],
+        &["-t", "soon"],
+        &["-T", "0"],
+        &["-d", "2004-02-30"],
+        &["-4", "20"],
+        &["-6", "50"],
+        &["-h", ""],
+    ] {
+        let outcome = run(&dns, LISTED, options, b"");
+        assert_eq!(outcome.status.code(), Some(100), "{options:?}");
+        assert_eq!(
+            outcome.stderr.lines().count(),
+            1,
+            "{options:?}: {}",
+            outcome.stderr
+        );
+        assert!(outcome.stderr.starts_with("rmxsmtpd: usage error: "));
+        assert!(outcome.report.is_none());
+    }
+    let bare = std::process::Command::new(BIN)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(100));
+    assert_eq!(String::from_utf8_lossy(&bare.stderr).lines().count(), 1);
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
+fn a_program_that_cannot_run_exits_111() {
+    let dns = dns();
+    for program in [
+        "/nonexistent/qmail-smtpd",
+        "no-such-program-anywhere",
+        "/dev/null",
+    ] {
+        let outcome = std::process::Command::new(BIN)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DNSCACHEIP", dns.addr().to_string())
+            .env("TCPREMOTEIP", LISTED)
+            .arg(program)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(outcome.status.code(), Some(111), "{program}");
+        let stderr = String::from_utf8_lossy(&outcome.stderr);
+        assert!(
+            stderr.contains(&format!("fatal: unable to run {program}")),
+            "{stderr}"
+        );
+        assert!(outcome.stdout.is_empty());
+    }
+}

@@ -1,0 +1,6 @@
+//! Helpers shared by the integration tests. Each test binary uses only some
+//! of them, hence the blanket allowance below.
+#![allow(dead_code)]
+
+pub mod responder;
+pub mod wrapper;
