@@ -727,3 +727,125 @@ fn a_program_that_cannot_run_exits_111() {
         assert!(outcome.stdout.is_empty());
     }
 }
+
+// ---- getpeername(0) --------------------------------------------------------
+
+/// rmxsmtpd on the server side of a real TCP connection from `source`, with
+/// no address in the environment: it must ask the socket on fd 0.
+fn over_a_socket(dns: &Responder, listen: &str, source: &str) -> (String, String) {
+    use std::net::{SocketAddr, TcpListener};
+    use std::os::fd::OwnedFd;
+    let listener = TcpListener::bind(listen).unwrap();
+    let server = listener.local_addr().unwrap();
+    let source: SocketAddr = source.parse().unwrap();
+    let mut client = connect_from(source, server);
+    let (accepted, peer) = listener.accept().unwrap();
+    assert_eq!(peer.ip(), source.ip());
+    let wrapper = Wrapper::new(dns.addr(), "", &[]);
+    let report = wrapper.report.clone();
+    let fd = OwnedFd::from(accepted);
+    let stdout = fd.try_clone().unwrap();
+    let child = {
+        let mut command = wrapper.command;
+        command
+            .stdin(Stdio::from(fd))
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    client.write_all(b"QUIT\r\n").unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut said = String::new();
+    client.read_to_string(&mut said).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    let result = support::wrapper::Report::read(&report)
+        .and_then(|r| r.var("RMXRESULT"))
+        .unwrap_or_else(|| format!("held: {said}"));
+    (log, result)
+}
+
+/// A TCP connection to `server` from the address of `source` (std cannot
+/// bind a TCP socket before it connects).
+fn connect_from(source: std::net::SocketAddr, server: std::net::SocketAddr) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd;
+    let family = if source.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket(2); the descriptor is owned by the stream below.
+    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0);
+    // SAFETY: `fd` is a fresh socket owned by nobody else.
+    let stream = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+    let bind = sockaddr(source);
+    // SAFETY: `bind` holds a valid address of the length given.
+    let rc = unsafe { libc::bind(fd, bind.0.as_ptr().cast(), bind.1) };
+    assert_eq!(rc, 0, "bind {source}");
+    let to = sockaddr(server);
+    // SAFETY: `to` holds a valid address of the length given.
+    let rc = unsafe { libc::connect(fd, to.0.as_ptr().cast(), to.1) };
+    assert_eq!(rc, 0, "connect {server}");
+    stream
+}
+
+/// A socket address as bytes for bind(2) and connect(2).
+fn sockaddr(address: std::net::SocketAddr) -> (Vec<u8>, libc::socklen_t) {
+    match address {
+        std::net::SocketAddr::V4(v4) => {
+            let mut bytes = vec![0u8; size_of::<libc::sockaddr_in>()];
+            bytes[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            bytes[2..4].copy_from_slice(&v4.port().to_be_bytes());
+            bytes[4..8].copy_from_slice(&v4.ip().octets());
+            let length = bytes.len() as libc::socklen_t;
+            (bytes, length)
+        }
+        std::net::SocketAddr::V6(v6) => {
+            let mut bytes = vec![0u8; size_of::<libc::sockaddr_in6>()];
+            bytes[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+            bytes[2..4].copy_from_slice(&v6.port().to_be_bytes());
+            bytes[8..24].copy_from_slice(&v6.ip().octets());
+            let length = bytes.len() as libc::socklen_t;
+            (bytes, length)
+        }
+    }
+}
+
+#[test]
+fn getpeername_finds_an_ipv4_client() {
+    let dns = Responder::start(
+        Zone::new()
+            .mx("0.0.127.in-addr.arpa", 10, "mx.loopback.test")
+            .a("mx.loopback.test", "127.0.0.5"),
+    );
+    let (log, result) = over_a_socket(&dns, "127.0.0.1:0", "127.0.0.5:0");
+    assert!(
+        log.contains(": 127.0.0.5 pass 0.0.127.in-addr.arpa accept"),
+        "{log}"
+    );
+    assert_eq!(result, "pass");
+    let (log, result) = over_a_socket(&dns, "127.0.0.1:0", "127.0.0.9:0");
+    assert!(
+        log.contains(": 127.0.0.9 fail 0.0.127.in-addr.arpa reject"),
+        "{log}"
+    );
+    assert!(
+        result.starts_with("held: 220 rmxsmtpd.local\r\n221"),
+        "{result}"
+    );
+}
+
+#[test]
+fn getpeername_finds_an_ipv6_client() {
+    let at64 = "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa";
+    let dns = Responder::start(
+        Zone::new()
+            .mx(at64, 10, "mx6.loopback.test")
+            .aaaa("mx6.loopback.test", "::1"),
+    );
+    let (log, result) = over_a_socket(&dns, "[::1]:0", "[::1]:0");
+    assert!(log.contains(&format!(": ::1 pass {at64} accept")), "{log}");
+    assert_eq!(result, "pass");
+}
