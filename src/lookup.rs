@@ -167,7 +167,7 @@ pub fn lookup(
 }
 
 /// The list an MX query's outcome gives (RFC 7505 for the null MX).
-fn list_from(outcome: Result<Answer, dns::Error>) -> List {
+pub fn list_from(outcome: Result<Answer, dns::Error>) -> List {
     let records = match outcome {
         Err(error) => return List::Failed(error),
         Ok(Answer::Records(records)) => records,
@@ -207,7 +207,7 @@ fn list_from(outcome: Result<Answer, dns::Error>) -> List {
 }
 
 /// The addresses an A or AAAA query's outcome gives.
-fn addrs_from(outcome: Result<Answer, dns::Error>, family: RecordType) -> Addrs {
+pub fn addrs_from(outcome: Result<Answer, dns::Error>, family: RecordType) -> Addrs {
     match outcome {
         Err(error) => Addrs::Failed(error),
         Ok(Answer::Records(records)) => {
@@ -227,7 +227,7 @@ fn addrs_from(outcome: Result<Answer, dns::Error>, family: RecordType) -> Addrs 
 
 /// An exchange written as a dotted quad (`198.51.100.5.`), taken as that
 /// address. Only IPv4: an IPv6 literal is no valid host name.
-fn literal(host: &Name) -> Option<Ipv4Addr> {
+pub fn literal(host: &Name) -> Option<Ipv4Addr> {
     if host.num_labels() != 4 {
         return None;
     }

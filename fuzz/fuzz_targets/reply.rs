@@ -1,0 +1,195 @@
+//! Fuzz target `reply`: the whole path from DNS reply bytes to a verdict, as
+//! `lookup::lookup` takes it, with the fuzzer playing every server.
+//!
+//! Input: one flag byte (bit 0: an IPv6 client), then replies framed as on
+//! TCP (two-octet length, then the message; a short last frame takes what
+//! is left). The first frames answer the MX questions at the client's
+//! reverse names, most specific first; the next ones answer the address
+//! questions of the exchanges, in list order. Every frame goes through
+//! `wire::check` with the query id and question a real lookup would use.
+//!
+//! Checked on the way: what `check` accepts has the type asked; a list is
+//! capped, sorted and free of the root name; addresses are of the client's
+//! family; `judge` decides once nothing is pending, and `pass` only for a
+//! client that is on the deciding list; the reply and the log line are
+//! printable ASCII and bounded.
+#![no_main]
+
+use std::net::IpAddr;
+
+use hickory_proto::rr::{Name, RecordType};
+use libfuzzer_sys::fuzz_target;
+use rmxsmtpd::date::Date;
+use rmxsmtpd::dns::wire::{self, Reply};
+use rmxsmtpd::dns::{Answer, Error, Question};
+use rmxsmtpd::log::Entry;
+use rmxsmtpd::lookup::{
+    Addrs, Findings, List, MAX_EXCHANGES, NameFindings, addrs_from, list_from, literal,
+};
+use rmxsmtpd::names::{Prefixes, reverse_names};
+use rmxsmtpd::verdict::{Action, Outcome, Policy, Unpublished, decide, judge};
+
+/// The query id of every question; the seeds carry it.
+const ID: u16 = 0x4d58;
+const V4_CLIENT: &str = "198.51.100.5";
+const V6_CLIENT: &str = "2001:db8:1:2::25";
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let client: IpAddr = if flags & 1 == 0 { V4_CLIENT } else { V6_CLIENT }
+        .parse()
+        .expect("a literal address");
+    let family = match client {
+        IpAddr::V4(_) => RecordType::A,
+        IpAddr::V6(_) => RecordType::AAAA,
+    };
+    let mut frames = Frames(rest);
+    let mut findings = Findings {
+        client,
+        names: reverse_names(client, &Prefixes::default())
+            .into_iter()
+            .map(|(prefix, name)| NameFindings {
+                prefix,
+                name,
+                list: List::Pending,
+            })
+            .collect(),
+    };
+    for entry in &mut findings.names {
+        if let Some(outcome) = frames
+            .next()
+            .and_then(|f| answer(f, &entry.name, RecordType::MX))
+        {
+            entry.list = list_from(outcome);
+        }
+    }
+    for entry in &mut findings.names {
+        let List::Exchanges { hosts, .. } = &mut entry.list else {
+            continue;
+        };
+        assert!(hosts.len() <= MAX_EXCHANGES, "capped: {}", hosts.len());
+        let keys: Vec<_> = hosts
+            .iter()
+            .map(|h| (h.preference, h.host.to_ascii().to_ascii_lowercase()))
+            .collect();
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no twins: {keys:?}"
+        );
+        for exchange in hosts.iter_mut() {
+            assert!(!exchange.host.is_root(), "a null MX is never an exchange");
+            if let Some(v4) = literal(&exchange.host) {
+                exchange.addrs = Addrs::Literal(v4);
+            } else if let Some(outcome) = frames
+                .next()
+                .and_then(|f| answer(f, &exchange.host, family))
+            {
+                exchange.addrs = addrs_from(outcome, family);
+            }
+            if let Addrs::Found(found) = &exchange.addrs {
+                assert!(found.iter().all(|a| a.is_ipv4() == client.is_ipv4()));
+            }
+        }
+    }
+    verdict(&findings);
+});
+
+/// What one reply to `name`/`rtype` settles, as the resolver would take it:
+/// `None` when the query would still be waiting (not ours, or truncated and
+/// so asked again over TCP).
+fn answer(frame: &[u8], name: &Name, rtype: RecordType) -> Option<Result<Answer, Error>> {
+    let question = Question {
+        name: name.clone(),
+        rtype,
+    };
+    match wire::check(frame, ID, &question) {
+        Reply::NotOurs | Reply::Truncated => None,
+        Reply::Malformed => Some(Err(Error::ServersFailed("malformed reply".into()))),
+        Reply::Refused(rcode) => Some(Err(Error::ServersFailed(format!("{rcode:?}")))),
+        Reply::Final(outcome) => {
+            if let Ok(Answer::Records(records)) = &outcome {
+                assert!(!records.is_empty(), "Records is never empty");
+                assert!(
+                    records.iter().all(|r| r.record_type() == rtype),
+                    "{records:?}"
+                );
+            }
+            Some(outcome)
+        }
+    }
+}
+
+/// Judges the findings and follows the result to every action and log line.
+fn verdict(findings: &Findings) {
+    let judgement = judge(findings);
+    let settled = findings.names.iter().all(|entry| match &entry.list {
+        List::Pending => false,
+        List::Exchanges { hosts, .. } => hosts.iter().all(|h| h.addrs != Addrs::Pending),
+        _ => true,
+    });
+    if settled {
+        assert!(judgement.is_some(), "nothing pending, yet no verdict");
+    }
+    let Some(judgement) = judgement else {
+        return;
+    };
+    if judgement.outcome == Outcome::Pass {
+        let decider = findings
+            .names
+            .iter()
+            .find(|e| Some(&e.name) == judgement.name.as_ref())
+            .expect("pass names its list");
+        let List::Exchanges { hosts, .. } = &decider.list else {
+            panic!("pass from a list without exchanges: {decider:?}");
+        };
+        assert!(hosts.iter().any(|h| h.matches(findings.client)));
+    }
+    let client = findings.client.to_string();
+    let today = Date::parse("2004-06-01").expect("a real day");
+    for permanent in [false, true] {
+        let policy = Policy {
+            permanent,
+            reject_temperror: true,
+            unpublished: Unpublished::Reject,
+            ..Policy::default()
+        };
+        let action = decide(judgement.outcome, &policy, today, &client);
+        if let Action::Reject(rejection) = &action {
+            assert!(printable(&rejection.reply()) && rejection.reply().len() < 220);
+        }
+        let line = Entry {
+            client: &client,
+            outcome: judgement.outcome,
+            name: judgement.name.as_ref(),
+            action: &action,
+            dry_run: false,
+            why: &judgement.why,
+            notes: &[],
+        }
+        .format();
+        assert!(printable(&line) && line.len() <= 1000, "{line:?}");
+    }
+}
+
+fn printable(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+/// Messages framed as on TCP: a two-octet length, then that many octets.
+struct Frames<'a>(&'a [u8]);
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let [high, low, rest @ ..] = self.0 else {
+            return None;
+        };
+        let length = usize::from(u16::from_be_bytes([*high, *low])).min(rest.len());
+        let (frame, rest) = rest.split_at(length);
+        self.0 = rest;
+        Some(frame)
+    }
+}

@@ -1,0 +1,558 @@
+//! Properties over all inputs (issue 7), with bounded random cases:
+//!
+//! - reply handling (`dns::wire::check`) returns for every byte string, and
+//!   what it accepts is what was sent;
+//! - the held session answers exactly one reply per complete command line
+//!   up to QUIT, and its own memory stays within a fixed bound, measured
+//!   with a counting allocator;
+//! - reverse names match a reference built by hand from the address;
+//! - `judge`, `decide` and `screen` are total, and their results agree with
+//!   the findings and the policy.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::{A, MX};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::{select, subsequence};
+use rmxsmtpd::date::Date;
+use rmxsmtpd::dns::wire::{self, Reply};
+use rmxsmtpd::dns::{self, Answer, Question};
+use rmxsmtpd::log::Entry;
+use rmxsmtpd::lookup::{Addrs, Exchange, Findings, List, NameFindings};
+use rmxsmtpd::names::{Prefixes, parse_v4, parse_v6, reverse_names};
+use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
+use rmxsmtpd::text::MAX_MESSAGE;
+use rmxsmtpd::verdict::{
+    Action, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
+};
+
+// ---- A counting allocator: live heap bytes of the current thread ----------
+
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // During thread teardown the counter may be gone; nothing measures then.
+    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; the
+// counter is a const-initialised thread-local that never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is System's.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            count(layout.size() as isize);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) };
+        count(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            count(new_size as isize - layout.size() as isize);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+// ---- Shared strategies ------------------------------------------------------
+
+const ID: u16 = 0x4d58;
+const ZONE: &str = "100.51.198.in-addr.arpa.";
+const HOSTS: [&str; 6] = [
+    "mx1.example.net.",
+    "MX1.Example.NET.",
+    "mx2.example.net.",
+    "198.51.100.5.",
+    "a.very.long.name.of.an.exchange.example.org.",
+    ".",
+];
+
+fn name(text: &str) -> Name {
+    Name::from_ascii(text).expect("a valid name")
+}
+
+/// Host names: well-formed ones, and labels of raw bytes (a hostile server
+/// may send any octets in a label).
+fn host() -> impl Strategy<Value = Name> {
+    prop_oneof![
+        3 => select(&HOSTS[..]).prop_map(name),
+        1 => vec(vec(any::<u8>(), 1..20), 1..4)
+            .prop_map(|labels| Name::from_labels(labels).expect("labels under 64 octets")),
+    ]
+}
+
+/// A few addresses, so that exchanges and clients often coincide.
+fn address() -> impl Strategy<Value = IpAddr> {
+    select(
+        &[
+            "198.51.100.5",
+            "198.51.100.10",
+            "203.0.113.7",
+            "2001:db8::25",
+            "::ffff:198.51.100.5",
+        ][..],
+    )
+    .prop_map(|text| text.parse().expect("a literal address"))
+}
+
+fn dns_error() -> impl Strategy<Value = dns::Error> {
+    prop_oneof![
+        (0u64..100).prop_map(|s| dns::Error::Timeout(Duration::from_secs(s))),
+        any::<String>().prop_map(dns::Error::ServersFailed),
+        Just(dns::Error::CnameLoop),
+    ]
+}
+
+fn absent() -> impl Strategy<Value = Answer> {
+    prop_oneof![Just(Answer::NxDomain), Just(Answer::NoData)]
+}
+
+fn addrs() -> impl Strategy<Value = Addrs> {
+    prop_oneof![
+        Just(Addrs::Pending),
+        select(&["198.51.100.5", "198.51.100.10", "203.0.113.9"][..])
+            .prop_map(|text| Addrs::Literal(text.parse().expect("a literal address"))),
+        vec(address(), 0..4).prop_map(Addrs::Found),
+        absent().prop_map(Addrs::Missing),
+        dns_error().prop_map(Addrs::Failed),
+    ]
+}
+
+fn list() -> impl Strategy<Value = List> {
+    let exchange = (any::<u16>(), host(), addrs()).prop_map(|(preference, host, addrs)| Exchange {
+        preference,
+        host,
+        addrs,
+    });
+    prop_oneof![
+        Just(List::Pending),
+        absent().prop_map(List::Unpublished),
+        dns_error().prop_map(List::Failed),
+        Just(List::Null),
+        (vec(exchange, 0..25), 0usize..1000, any::<bool>()).prop_map(
+            |(hosts, ignored, null_dropped)| List::Exchanges {
+                hosts,
+                ignored,
+                null_dropped,
+            }
+        ),
+    ]
+}
+
+fn findings() -> impl Strategy<Value = Findings> {
+    (address(), vec(list(), 0..4)).prop_map(|(client, lists)| Findings {
+        client,
+        names: lists
+            .into_iter()
+            .enumerate()
+            .map(|(n, list)| NameFindings {
+                prefix: 32 - 8 * n as u8,
+                name: name(&format!("n{n}.example.arpa.")),
+                list,
+            })
+            .collect(),
+    })
+}
+
+fn date() -> impl Strategy<Value = Date> {
+    (1970u32..2100, 1u32..=12, 1u32..=28)
+        .prop_map(|(y, m, d)| Date::parse(&format!("{y:04}-{m:02}-{d:02}")).expect("a real day"))
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    let unpublished = prop_oneof![
+        Just(Unpublished::Accept),
+        Just(Unpublished::Reject),
+        date().prop_map(Unpublished::RejectFrom),
+    ];
+    (any::<bool>(), any::<bool>(), unpublished, any::<String>()).prop_map(
+        |(permanent, reject_temperror, unpublished, message)| Policy {
+            permanent,
+            reject_temperror,
+            unpublished,
+            message,
+        },
+    )
+}
+
+fn printable(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+// ---- Reply handling -----------------------------------------------------------
+
+fn mx_question() -> Question {
+    Question {
+        name: name(ZONE),
+        rtype: RecordType::MX,
+    }
+}
+
+/// A well-formed reply to the MX question, with these MX records and a
+/// stray A record, as a server would send it.
+fn mx_reply(mxs: &[(u16, Name)]) -> Vec<u8> {
+    let mut message = Message::new(ID, MessageType::Response, OpCode::Query);
+    message.metadata.response_code = ResponseCode::NoError;
+    message.add_query(Query::query(name(ZONE), RecordType::MX));
+    for (preference, exchange) in mxs {
+        let data = RData::MX(MX::new(*preference, exchange.clone()));
+        message.add_answer(Record::from_rdata(name(ZONE), 300, data));
+    }
+    let stray = RData::A(A(Ipv4Addr::new(198, 51, 100, 5)));
+    message.add_answer(Record::from_rdata(name("mx1.example.net."), 300, stray));
+    message.to_vec().expect("the reply encodes")
+}
+
+/// What a reply may count for, whatever it holds: records only of the type
+/// asked, and never an empty record set.
+fn check_sound(bytes: &[u8], id: u16) -> Result<Reply, TestCaseError> {
+    let reply = wire::check(bytes, id, &mx_question());
+    if let Reply::Final(Ok(Answer::Records(records))) = &reply {
+        prop_assert!(!records.is_empty());
+        prop_assert!(records.iter().all(|r| r.record_type() == RecordType::MX));
+    }
+    Ok(reply)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn any_bytes_are_a_reply_or_ignored(bytes in vec(any::<u8>(), 0..600), id: u16) {
+        let reply = check_sound(&bytes, id)?;
+        if bytes.len() < 12 || u16::from_be_bytes([bytes[0], bytes[1]]) != id {
+            prop_assert_eq!(reply, Reply::NotOurs);
+        }
+    }
+
+    #[test]
+    fn damaged_replies_are_handled(
+        mxs in vec((any::<u16>(), host()), 0..8),
+        edits in vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = mx_reply(&mxs);
+        for (at, byte) in edits {
+            let at = at.index(bytes.len());
+            // The id stays: the point is to get past the first check.
+            if at >= 2 {
+                bytes[at] = byte;
+            }
+        }
+        let length = cut.index(bytes.len() + 1);
+        check_sound(&bytes, ID)?;
+        check_sound(&bytes[..length], ID)?;
+    }
+
+    #[test]
+    fn whole_replies_give_what_was_sent(mxs in vec((any::<u16>(), host()), 0..8)) {
+        let bytes = mx_reply(&mxs);
+        let want = if mxs.is_empty() {
+            Answer::NoData
+        } else {
+            let records = mxs.iter().map(|(p, h)| RData::MX(MX::new(*p, h.clone()))).collect();
+            Answer::Records(records)
+        };
+        prop_assert_eq!(check_sound(&bytes, ID)?, Reply::Final(Ok(want)));
+        prop_assert_eq!(check_sound(&bytes, ID ^ 1)?, Reply::NotOurs);
+    }
+}
+
+// ---- The held session -------------------------------------------------------------
+
+const SESSION_NAME: &str = "mx.test";
+/// The dialogue's own heap (host name, refusal line, one line buffer) may
+/// never pass this, whatever the client sends.
+const SESSION_MEMORY: isize = MAX_LINE as isize + 1024;
+
+/// A client's bytes: commands of every kind, junk, and over-long lines.
+fn client_stream() -> impl Strategy<Value = Vec<u8>> {
+    let command = select(
+        &[
+            "HELO a",
+            "ehlo b.example",
+            "MAIL FROM:<a@b>",
+            "RCPT TO:<c@d>",
+            "DATA",
+            "rset",
+            "NoOp",
+            "VRFY x",
+            "QUIT",
+            "quit now",
+            "HELO",
+            "",
+            " HELO",
+            "QUIT\r",
+        ][..],
+    );
+    let ending = select(&["\r\n", "\n", "\r\r\n", ""][..]);
+    let segment = prop_oneof![
+        6 => (command, ending).prop_map(|(c, e)| format!("{c}{e}").into_bytes()),
+        2 => vec(any::<u8>(), 0..64),
+        1 => (any::<u8>(), 990usize..3000).prop_map(|(b, n)| vec![b; n]),
+    ];
+    vec(segment, 0..40).prop_map(|parts| parts.concat())
+}
+
+/// The reply code the design gives one complete line (without its LF).
+fn code_for(line: &[u8], permanent: bool) -> &'static str {
+    if line.len() >= MAX_LINE {
+        return "500";
+    }
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+    match verb.to_ascii_uppercase().as_slice() {
+        b"HELO" | b"EHLO" | b"MAIL" | b"RSET" | b"NOOP" => "250",
+        b"QUIT" => "221",
+        _ if permanent => "554",
+        _ => "451",
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn one_reply_per_line_in_bounded_memory(
+        stream in client_stream(),
+        sizes in vec(1usize..2000, 1..20),
+        permanent: bool,
+        text in vec(any::<char>(), 0..300),
+    ) {
+        let rejection = Rejection {
+            permanent,
+            detail: "7.1",
+            text: rmxsmtpd::text::printable(&text.iter().collect::<String>(), MAX_MESSAGE),
+        };
+        let longest = rejection.reply().len() + 2;
+        let base = live();
+        let mut dialogue = Dialogue::new(SESSION_NAME, &rejection);
+        let mut held = live() - base;
+        let (mut out, mut written) = (Vec::new(), Vec::new());
+        let (mut consumed, mut rest) = (0, &stream[..]);
+        for size in sizes.iter().cycle() {
+            if rest.is_empty() || dialogue.quit() {
+                break;
+            }
+            let chunk = &rest[..(*size).min(rest.len())];
+            let (before, capacity) = (live(), out.capacity());
+            let used = dialogue.feed(chunk, &mut out);
+            held += (live() - before) - (out.capacity() as isize - capacity as isize);
+            prop_assert!(held <= SESSION_MEMORY, "the dialogue holds {} bytes", held);
+            prop_assert!(out.len() < MAX_PENDING_OUTPUT + longest.max(40));
+            prop_assert!(used <= chunk.len());
+            if used < chunk.len() {
+                prop_assert!(dialogue.quit() || out.len() >= MAX_PENDING_OUTPUT);
+                written.append(&mut out);
+            }
+            consumed += used;
+            rest = &rest[used..];
+        }
+        written.append(&mut out);
+        // The lines it read, up to QUIT, each with exactly one reply, in order.
+        let read = &stream[..consumed];
+        let lines: Vec<&[u8]> = read.split(|&b| b == b'\n').collect();
+        let complete = &lines[..lines.len() - 1];
+        let want: Vec<&str> = complete.iter().map(|l| code_for(l, permanent)).collect();
+        let text = String::from_utf8(written).expect("replies are ASCII");
+        prop_assert!(text.is_empty() || text.ends_with("\r\n"));
+        let got: Vec<&str> = text.split_terminator("\r\n").map(|r| &r[..3]).collect();
+        prop_assert_eq!(&got, &want);
+        prop_assert!(text.split_terminator("\r\n").all(printable));
+        let quit_at = want.iter().position(|&c| c == "221");
+        prop_assert_eq!(dialogue.quit(), quit_at.is_some());
+        match quit_at {
+            Some(q) => prop_assert_eq!(q, want.len() - 1, "nothing read after QUIT"),
+            None => prop_assert_eq!(consumed, stream.len(), "all read without QUIT"),
+        }
+    }
+}
+
+// ---- Reverse names ----------------------------------------------------------------
+
+/// The reference: digits written out by hand, most significant first, cut to
+/// the prefix, then reversed and joined.
+fn reference(digits: &[String], keep: usize, suffix: &str) -> String {
+    let mut labels: Vec<&str> = digits[..keep].iter().map(String::as_str).collect();
+    labels.reverse();
+    labels.push(suffix);
+    format!("{}.", labels.join("."))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn reverse_names_match_the_reference(
+        v4: [u8; 4],
+        v6: u128,
+        p4 in subsequence(vec![8u8, 16, 24, 32], 0..=4).prop_shuffle(),
+        p6 in subsequence((1..=32u8).map(|n| 4 * n).collect::<Vec<_>>(), 0..=6).prop_shuffle(),
+    ) {
+        let prefixes = Prefixes { v4: p4.clone(), v6: p6.clone() };
+        let octets: Vec<String> = v4.iter().map(|o| o.to_string()).collect();
+        let got = reverse_names(IpAddr::V4(Ipv4Addr::from(v4)), &prefixes);
+        let want: Vec<(u8, String)> = p4
+            .iter()
+            .map(|&p| (p, reference(&octets, usize::from(p / 8), "in-addr.arpa")))
+            .collect();
+        let got: Vec<(u8, String)> = got.into_iter().map(|(p, n)| (p, n.to_ascii())).collect();
+        prop_assert_eq!(got, want);
+
+        let nibbles: Vec<String> = format!("{v6:032x}").chars().map(String::from).collect();
+        let got = reverse_names(IpAddr::V6(Ipv6Addr::from(v6)), &prefixes);
+        let want: Vec<(u8, String)> = p6
+            .iter()
+            .map(|&p| (p, reference(&nibbles, usize::from(p / 4), "ip6.arpa")))
+            .collect();
+        let got: Vec<(u8, String)> = got.into_iter().map(|(p, n)| (p, n.to_ascii())).collect();
+        prop_assert_eq!(got, want);
+
+        // The option parser keeps each prefix once, most specific first.
+        if !p4.is_empty() {
+            let text: Vec<String> = p4.iter().map(u8::to_string).collect();
+            let mut sorted = p4.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            prop_assert_eq!(parse_v4(&text.join(",")), Ok(sorted));
+        }
+        if !p6.is_empty() {
+            let text: Vec<String> = p6.iter().map(u8::to_string).collect();
+            let mut sorted = p6.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            prop_assert_eq!(parse_v6(&text.join(",")), Ok(sorted));
+        }
+    }
+}
+
+// ---- The verdict ----------------------------------------------------------------
+
+fn pending(list: &List) -> bool {
+    match list {
+        List::Pending => true,
+        List::Exchanges { hosts, .. } => hosts.iter().any(|h| h.addrs == Addrs::Pending),
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn judge_is_total_and_agrees_with_the_findings(findings in findings()) {
+        let judgement = judge(&findings);
+        if !findings.names.iter().any(|e| pending(&e.list)) {
+            prop_assert!(judgement.is_some(), "nothing pending, yet no verdict");
+        }
+        let Some(judgement) = judgement else {
+            prop_assert!(findings.names.iter().any(|e| pending(&e.list)));
+            return Ok(());
+        };
+        let Some(name) = &judgement.name else {
+            prop_assert_eq!(judgement.outcome, Outcome::None);
+            prop_assert!(findings.names.iter().all(|e| matches!(e.list, List::Unpublished(_))));
+            return Ok(());
+        };
+        let at = findings.names.iter().position(|e| &e.name == name);
+        prop_assert!(at.is_some(), "the deciding name was asked");
+        let at = at.unwrap_or_default();
+        prop_assert!(
+            findings.names[..at].iter().all(|e| matches!(e.list, List::Unpublished(_))),
+            "only names without a list come before the deciding one"
+        );
+        let decider = &findings.names[at].list;
+        let on_list = match decider {
+            List::Exchanges { hosts, .. } => hosts.iter().any(|h| h.matches(findings.client)),
+            _ => false,
+        };
+        match judgement.outcome {
+            Outcome::Pass => prop_assert!(on_list),
+            Outcome::Fail => prop_assert!(!on_list && !pending(decider)),
+            Outcome::TempError => prop_assert!(!on_list),
+            other => prop_assert!(false, "{} from a list", other),
+        }
+    }
+
+    #[test]
+    fn decide_and_screen_are_total(
+        policy in policy(),
+        today in date(),
+        client in address(),
+        rmxsmtpd in proptest::option::of(any::<String>()),
+        relayclient: bool,
+        why: String,
+        zone in host(),
+    ) {
+        let client = client.to_string();
+        let refusals = |action: &Action| -> Result<(), TestCaseError> {
+            if let Action::Reject(rejection) = action {
+                prop_assert!(printable(&rejection.text));
+                prop_assert!(rejection.text.chars().count() <= MAX_MESSAGE);
+                prop_assert!(printable(&rejection.reply()) && printable(&rejection.farewell()));
+            }
+            Ok(())
+        };
+        for outcome in Outcome::ALL {
+            let action = decide(outcome, &policy, today, &client);
+            refusals(&action)?;
+            let accepted = action == Action::Accept;
+            match outcome {
+                Outcome::Pass | Outcome::Skip => prop_assert!(accepted),
+                Outcome::Fail => prop_assert!(!accepted),
+                Outcome::TempError => prop_assert_eq!(accepted, !policy.reject_temperror),
+                Outcome::None => {
+                    let refuse = match policy.unpublished {
+                        Unpublished::Accept => false,
+                        Unpublished::Reject => true,
+                        Unpublished::RejectFrom(day) => today >= day,
+                    };
+                    prop_assert_eq!(accepted, !refuse);
+                }
+            }
+            let line = Entry {
+                client: &client,
+                outcome,
+                name: Some(&zone),
+                action: &action,
+                dry_run: relayclient,
+                why: &why,
+                notes: std::slice::from_ref(&why),
+            }
+            .format();
+            prop_assert!(printable(&line) && line.len() <= 1000, "{:?}", line);
+        }
+        match screen(rmxsmtpd.as_deref(), relayclient, &policy, &client) {
+            Screen::Lookup => prop_assert!(rmxsmtpd.is_none() && !relayclient),
+            Screen::Skip(_) => prop_assert!(rmxsmtpd.as_deref() == Some("") || (rmxsmtpd.is_none() && relayclient)),
+            Screen::Reject(rejection) => {
+                prop_assert!(rmxsmtpd.as_deref().is_some_and(|t| !t.is_empty()));
+                refusals(&Action::Reject(rejection))?;
+            }
+        }
+    }
+}
