@@ -2,33 +2,76 @@
 #
 #   make            release build of rmxsmtpd and rmxcheck
 #   make check      the whole test suite (what CI runs)
+#   make demo       the idea in a few seconds: rmxsmtpd for three clients
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
+MANDOC ?= mandoc
+MANDIR ?= $(PREFIX)/share/man
 BINDIR = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR = $(DESTDIR)$(MANDIR)/man1
+MAN8DIR = $(DESTDIR)$(MANDIR)/man8
 RELEASE = target/release
+# Where install-files takes the binaries from; `make install` builds them here.
+BINARIES ?= $(RELEASE)
 
-.PHONY: all check lint test install clean
+.PHONY: all check lint lint-man demo test install install-files clean fuzz soak
 
 all:
 	$(CARGO) build --release
 
-# Lints first, tests last: the run ends with cargo test's summary.
-check: lint test
+# Lints first, then the README's first command, tests last: the run ends
+# with cargo test's summary.
+check: lint demo test
 
-lint:
+lint: lint-man
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
 test:
-	$(CARGO) test --all-targets
+	$(CARGO) test
+
+# mandoc's STYLE messages are left out: "referenced manual not found"
+# depends on the manuals a machine has (Debian has no qmail-smtpd(8)).
+lint-man:
+	$(MANDOC) -T lint -W warning man/rmxsmtpd.8 man/rmxcheck.1
+
+# A demo zone on loopback, and the real rmxsmtpd for three clients.
+demo:
+	$(CARGO) build --bin rmxsmtpd --example demo
+	$(CARGO) run --quiet --example demo
 
 install: all
-	install -d $(BINDIR)
-	install -m 755 $(RELEASE)/rmxsmtpd $(BINDIR)/rmxsmtpd
+	$(MAKE) install-files
+
+# Installs what is already built, without cargo (tests/install.rs runs it
+# with BINARIES pointing at the binaries of `cargo test`).
+install-files:
+	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
+	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINDIR)
+	install -m 644 man/rmxcheck.1 $(MAN1DIR)
+	install -m 644 man/rmxsmtpd.8 $(MAN8DIR)
 
 clean:
 	$(CARGO) clean
+
+# Hostile input (issue 7), not part of CI. `make fuzz` runs each cargo-fuzz
+# target for FUZZ_SECONDS on the nightly toolchain: seeds from
+# fuzz/corpus/TARGET, new finds kept in fuzz/work/TARGET, crashes written to
+# fuzz/artifacts/TARGET. `make soak` needs root (see soak/run).
+FUZZ_SECONDS ?= 600
+FUZZ_CARGO ?= cargo +nightly
+FUZZ_TARGETS = reply session
+
+fuzz:
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/work/$$target && \
+		(cd fuzz && $(FUZZ_CARGO) fuzz run $$target work/$$target corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1) || exit 1; \
+	done
+
+soak:
+	soak/run

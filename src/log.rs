@@ -57,16 +57,34 @@ impl Entry<'_> {
 }
 
 /// A name as administrators write it in logs: without the final dot.
-fn trimmed(name: &Name) -> String {
+pub fn trimmed(name: &Name) -> String {
     let text = name.to_ascii();
     text.strip_suffix('.').map(str::to_string).unwrap_or(text)
 }
 
-/// Writes one line, prefixed with the program and pid, in one write(2).
+/// Writes one line, prefixed with the program and pid, in one write(2);
+/// nothing when stderr is the client's own socket, as inetd and xinetd hand
+/// it over, where a log line would reach the client before the greeting.
 pub fn write(program: &str, line: &str) {
+    if stderr_is_the_client() {
+        return;
+    }
     let full = format!("{program}: pid {}: {line}\n", std::process::id());
     // Nothing useful can be done if stderr is gone.
     let _ = std::io::stderr().write_all(full.as_bytes());
+}
+
+/// Whether fds 0 and 2 are the same socket.
+fn stderr_is_the_client() -> bool {
+    let identity = |fd: i32| {
+        // SAFETY: stat is plain data for which all-zero is valid.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat(2) writes only into `stat`; a bad fd gives an error.
+        let rc = unsafe { libc::fstat(fd, &mut stat) };
+        (rc == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK)
+            .then_some((stat.st_dev, stat.st_ino))
+    };
+    identity(0).is_some_and(|client| identity(2) == Some(client))
 }
 
 #[cfg(test)]

@@ -16,10 +16,10 @@ pub const USAGE: &str = "rmxsmtpd [-bBcCnqs] [-d YYYY-MM-DD] [-t SECONDS] [-T SE
                          [-h NAME] [-4 PREFIXES] [-6 PREFIXES] program [arg ...]";
 
 const DEFAULT_SESSION: Duration = Duration::from_secs(60);
-const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_NAME: &str = "rmxsmtpd.local";
 const MAX_SESSION_SECS: u64 = 86_400;
-const MAX_DNS_SECS: u64 = 3_600;
+pub const MAX_DNS_SECS: u64 = 3_600;
 const MAX_NAME: usize = 255;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,7 +144,9 @@ fn last_wins(matches: &Matches, on: &str, off: &str) -> bool {
     on > off
 }
 
-fn seconds(
+/// The value of a whole-seconds option from `min` to `max`; the last one
+/// given wins. Shared with rmxcheck's `-T`.
+pub fn seconds(
     matches: &Matches,
     option: &str,
     min: u64,

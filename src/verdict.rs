@@ -103,7 +103,8 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
                     let why = format!("exchange {host}: {error}");
                     return Some(Judgement::new(Outcome::TempError, name, why));
                 }
-                let why = format!("not among {} exchanges", hosts.len());
+                let plural = if hosts.len() == 1 { "" } else { "s" };
+                let why = format!("no match among {} listed exchange{plural}", hosts.len());
                 return Some(Judgement::new(Outcome::Fail, name, why));
             }
         }
@@ -407,7 +408,7 @@ mod tests {
         let f = findings(vec![List::Failed(timeout())]);
         assert_eq!(judge(&f).unwrap().why, "timeout after 10 s");
         let f = findings(vec![list(vec![exchange("x.example.", found(&[]))])]);
-        assert_eq!(judge(&f).unwrap().why, "not among 1 exchanges");
+        assert_eq!(judge(&f).unwrap().why, "no match among 1 listed exchange");
     }
 
     #[test]

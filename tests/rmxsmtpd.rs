@@ -733,6 +733,17 @@ fn a_program_that_cannot_run_exits_111() {
 /// rmxsmtpd on the server side of a real TCP connection from `source`, with
 /// no address in the environment: it must ask the socket on fd 0.
 fn over_a_socket(dns: &Responder, listen: &str, source: &str) -> (String, String) {
+    over_a_socket_with(dns, listen, source, false)
+}
+
+/// As `over_a_socket`; with `stderr_too`, fd 2 is the socket as well, as
+/// inetd and xinetd hand it over.
+fn over_a_socket_with(
+    dns: &Responder,
+    listen: &str,
+    source: &str,
+    stderr_too: bool,
+) -> (String, String) {
     use std::net::{SocketAddr, TcpListener};
     use std::os::fd::OwnedFd;
     let listener = TcpListener::bind(listen).unwrap();
@@ -745,12 +756,17 @@ fn over_a_socket(dns: &Responder, listen: &str, source: &str) -> (String, String
     let report = wrapper.report.clone();
     let fd = OwnedFd::from(accepted);
     let stdout = fd.try_clone().unwrap();
+    let stderr = if stderr_too {
+        Stdio::from(fd.try_clone().unwrap())
+    } else {
+        Stdio::piped()
+    };
     let child = {
         let mut command = wrapper.command;
         command
             .stdin(Stdio::from(fd))
             .stdout(Stdio::from(stdout))
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap()
     };
@@ -848,4 +864,19 @@ fn getpeername_finds_an_ipv6_client() {
     let (log, result) = over_a_socket(&dns, "[::1]:0", "[::1]:0");
     assert!(log.contains(&format!(": ::1 pass {at64} accept")), "{log}");
     assert_eq!(result, "pass");
+}
+
+#[test]
+fn with_stderr_on_the_socket_the_log_stays_off_the_wire() {
+    let dns = Responder::start(
+        Zone::new()
+            .mx("0.0.127.in-addr.arpa", 10, "mx.loopback.test")
+            .a("mx.loopback.test", "127.0.0.5"),
+    );
+    let (log, result) = over_a_socket_with(&dns, "127.0.0.1:0", "127.0.0.9:0", true);
+    assert_eq!(log, "");
+    assert_eq!(
+        result, "held: 220 rmxsmtpd.local\r\n221 rmxsmtpd.local\r\n",
+        "the client sees SMTP only"
+    );
 }

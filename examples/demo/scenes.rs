@@ -1,0 +1,154 @@
+//! The demo's scenes: a zone, three clients, and what each one saw. Shared
+//! by the `demo` example and by tests/examples.rs, which plays them against
+//! the rmxsmtpd that `cargo test` built, so the demo cannot go stale.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::responder::{Responder, Zone};
+
+/// The name rmxsmtpd gives itself in the held session, and the stand-in
+/// SMTP daemon in its greeting.
+const HOST: &str = "mail.example.com";
+
+/// The stand-in for qmail-smtpd: a few lines of sh that speak just enough
+/// SMTP, and say which result rmxsmtpd handed over in RMXRESULT.
+const SMTPD: &str = r#"printf '220 mail.example.com ESMTP, the real SMTP daemon (RMXRESULT=%s)\r\n' "$RMXRESULT"
+while read -r verb rest; do
+  case $verb in
+    QUIT*|quit*) printf '221 mail.example.com\r\n'; exit 0 ;;
+    *) printf '250 ok\r\n' ;;
+  esac
+done"#;
+
+/// What every client says, one command per line, sent all at once.
+const COMMANDS: [&str; 4] = [
+    "HELO client.example.org",
+    "MAIL FROM:<alice@example.org>",
+    "RCPT TO:<bob@example.com>",
+    "QUIT",
+];
+
+/// The network 198.51.100.0/24 publishes its two MTAs; 203.0.113.0/24
+/// publishes nothing.
+pub const ZONE: [&str; 4] = [
+    "100.51.198.in-addr.arpa.  MX 10 mx1.example.net.",
+    "100.51.198.in-addr.arpa.  MX 20 mx2.example.net.",
+    "mx1.example.net.          A  198.51.100.5",
+    "mx2.example.net.          A  198.51.100.6",
+];
+
+/// The three clients, and who they are.
+pub const CLIENTS: [(&str, &str); 3] = [
+    ("198.51.100.5", "mx1.example.net, on its network's list"),
+    ("198.51.100.10", "a PC in the same network, not on the list"),
+    ("203.0.113.7", "a host in a network that publishes no list"),
+];
+
+/// One client's connection.
+pub struct Scene {
+    pub client: &'static str,
+    pub who: &'static str,
+    /// rmxsmtpd's log line.
+    pub log: String,
+    /// `C: ` and `S: ` lines, in order.
+    pub transcript: Vec<String>,
+}
+
+/// Serves the demo zone and runs `rmxsmtpd` once for each client.
+pub fn play(rmxsmtpd: &Path) -> Result<Vec<Scene>, String> {
+    let dns = Responder::start(
+        Zone::new()
+            .mx("100.51.198.in-addr.arpa", 10, "mx1.example.net")
+            .mx("100.51.198.in-addr.arpa", 20, "mx2.example.net")
+            .a("mx1.example.net", "198.51.100.5")
+            .a("mx2.example.net", "198.51.100.6"),
+    );
+    let mut input = String::new();
+    for command in COMMANDS {
+        input.push_str(command);
+        input.push_str("\r\n");
+    }
+    let mut scenes = Vec::new();
+    for (client, who) in CLIENTS {
+        let mut child = Command::new(rmxsmtpd)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DNSCACHEIP", dns.addr().to_string())
+            .env("TCPREMOTEIP", client)
+            .args(["-h", HOST, "sh", "-c", SMTPD, "smtpd"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", rmxsmtpd.display()))?;
+        // Small enough for the pipe: written whole before anything is read.
+        let mut stdin = child.stdin.take().expect("piped");
+        stdin
+            .write_all(input.as_bytes())
+            .map_err(|e| format!("writing to rmxsmtpd: {e}"))?;
+        drop(stdin);
+        let output = child
+            .wait_with_output()
+            .map_err(|e| format!("waiting for rmxsmtpd: {e}"))?;
+        let replies = String::from_utf8_lossy(&output.stdout);
+        scenes.push(Scene {
+            client,
+            who,
+            log: String::from_utf8_lossy(&output.stderr)
+                .trim_end()
+                .to_string(),
+            transcript: interleave(&replies),
+        });
+    }
+    Ok(scenes)
+}
+
+/// The greeting, then each command with its one-line reply.
+fn interleave(replies: &str) -> Vec<String> {
+    let mut replies = replies.lines().map(|line| format!("S: {line}"));
+    let mut transcript: Vec<String> = replies.next().into_iter().collect();
+    for command in COMMANDS {
+        transcript.push(format!("C: {command}"));
+        transcript.extend(replies.next());
+    }
+    transcript.extend(replies);
+    transcript
+}
+
+/// The demo as printed.
+pub fn render(scenes: &[Scene]) -> String {
+    let mut out = String::from(
+        "Reverse MX: a network lists, as MX records in its reverse zone, the hosts\n\
+         that may send mail to the outside. The demo zone, served on 127.0.0.1:\n\n",
+    );
+    for line in ZONE {
+        out.push_str(&format!("    {line}\n"));
+    }
+    out.push_str(&format!(
+        "\nFor each client, the real rmxsmtpd runs as\n\n    \
+         TCPREMOTEIP=<client> rmxsmtpd -h {HOST} sh -c \"$SMTPD\"\n\n\
+         where $SMTPD is a few lines of sh standing in for qmail-smtpd.\n"
+    ));
+    for (n, scene) in scenes.iter().enumerate() {
+        out.push_str(&format!(
+            "\n{}. {}: {}\n   log  {}\n",
+            n + 1,
+            scene.client,
+            scene.who,
+            scene.log
+        ));
+        for line in &scene.transcript {
+            out.push_str(&format!("        {line}\n"));
+        }
+    }
+    out.push_str(
+        "\nThe listed MTA reaches the daemon. The PC is held in a short session that\n\
+         refuses every recipient with 451, so that the sender's MTA bounces the mail\n\
+         with a message that says what to do. The network without a list is accepted\n\
+         (rmxsmtpd -s refuses it, -d YYYY-MM-DD from that day on).\n\
+         More: man/rmxsmtpd.8, man/rmxcheck.1, README.md.\n",
+    );
+    out
+}

@@ -1,0 +1,631 @@
+//! rmxcheck: rmxsmtpd's Reverse MX lookup for the addresses named on the
+//! command line, for administrators (DESIGN.md §9). It asks every name and
+//! resolves every exchange (no early stop), prints what each answered and
+//! the result with its reason, and warns on stderr about the mistakes in a
+//! published list that it can see.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use getopts::ParsingStyle;
+use hickory_proto::rr::Name;
+
+use rmxsmtpd::dns::{Answer, Config};
+use rmxsmtpd::log::trimmed;
+use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, lookup};
+use rmxsmtpd::names::{self, Prefixes, reverse_names};
+use rmxsmtpd::options::{self, DEFAULT_DNS_TIMEOUT, MAX_DNS_SECS};
+use rmxsmtpd::text;
+use rmxsmtpd::verdict::{Judgement, Outcome, judge};
+
+const USAGE: &str = "rmxcheck [-ps] [-4 PREFIXES] [-6 PREFIXES] [-T SECONDS] ADDRESS ...";
+
+const EXIT_FAIL: u8 = 1;
+const EXIT_NONE: u8 = 2;
+const EXIT_USAGE: u8 = 100;
+const EXIT_TEMPERROR: u8 = 111;
+
+/// Longest line of `-p` output and of a warning.
+const MAX_LINE: usize = 1000;
+
+#[derive(Debug, PartialEq, Eq)]
+struct Check {
+    prefixes: Prefixes,
+    timeout: Duration,
+    /// `-s`: a missing list counts as a failure in the exit status.
+    strict: bool,
+    /// `-p`: one line per address, for scripts.
+    parseable: bool,
+    addresses: Vec<IpAddr>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let check = match parse(&args) {
+        Ok(check) => check,
+        Err(error) => {
+            eprintln!("rmxcheck: usage error: {error}; usage: {USAGE}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut outcomes = Vec::new();
+    for (n, &ip) in check.addresses.iter().enumerate() {
+        let names = reverse_names(ip, &check.prefixes);
+        let findings = lookup(ip, names, Config::from_system(), check.timeout, |_| false);
+        let judgement = judge(&findings)
+            .unwrap_or_else(|| Judgement::new(Outcome::TempError, None, "lookup did not finish"));
+        let mut out = String::new();
+        if check.parseable {
+            out = parseable(ip, &judgement);
+        } else {
+            if n > 0 {
+                out.push('\n');
+            }
+            out.push_str(&report(&findings, &judgement, check.strict));
+        }
+        let mut warned = String::new();
+        for warning in warnings(&findings) {
+            let line = format!("rmxcheck: warning: {ip}: {warning}");
+            warned.push_str(&text::printable(&line, MAX_LINE));
+            warned.push('\n');
+        }
+        // A closed stdout (`rmxcheck ... | head`) ends the run quietly.
+        if std::io::stdout().write_all(out.as_bytes()).is_err()
+            || std::io::stdout().flush().is_err()
+        {
+            return ExitCode::from(EXIT_TEMPERROR);
+        }
+        let _ = std::io::stderr().write_all(warned.as_bytes());
+        outcomes.push(judgement.outcome);
+    }
+    ExitCode::from(exit_status(&outcomes, check.strict))
+}
+
+/// Reads the arguments after `argv[0]`. Every address is checked before
+/// any lookup starts, so a typo costs no DNS traffic.
+fn parse(args: &[String]) -> Result<Check, String> {
+    let mut spec = getopts::Options::new();
+    spec.parsing_style(ParsingStyle::FloatingFrees);
+    spec.optflagmulti("s", "", "");
+    spec.optflagmulti("p", "", "");
+    for option in ["4", "6", "T"] {
+        spec.optmulti(option, "", "", "");
+    }
+    let matches = spec.parse(args).map_err(|e| e.to_string())?;
+    let mut prefixes = Prefixes::default();
+    if let Some(text) = matches.opt_strs("4").pop() {
+        prefixes.v4 = names::parse_v4(&text).map_err(|e| format!("-4: {e}"))?;
+    }
+    if let Some(text) = matches.opt_strs("6").pop() {
+        prefixes.v6 = names::parse_v6(&text).map_err(|e| format!("-6: {e}"))?;
+    }
+    let timeout = options::seconds(&matches, "T", 1, MAX_DNS_SECS)?.unwrap_or(DEFAULT_DNS_TIMEOUT);
+    if matches.free.is_empty() {
+        return Err("no address to check".into());
+    }
+    let addresses = matches
+        .free
+        .iter()
+        .map(|word| address(word).ok_or_else(|| format!("not an address: {word:?}")))
+        .collect::<Result<_, _>>()?;
+    Ok(Check {
+        prefixes,
+        timeout,
+        strict: matches.opt_present("s"),
+        parseable: matches.opt_present("p"),
+        addresses,
+    })
+}
+
+/// An IPv4 or IPv6 address; `::ffff:a.b.c.d` is IPv4, as rmxsmtpd reads it.
+fn address(word: &str) -> Option<IpAddr> {
+    let ip: IpAddr = word.parse().ok()?;
+    Some(match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    })
+}
+
+/// The exit status for all the results (DESIGN.md §9).
+fn exit_status(outcomes: &[Outcome], strict: bool) -> u8 {
+    let any = |wanted: &[Outcome]| outcomes.iter().any(|o| wanted.contains(o));
+    if any(&[Outcome::TempError]) {
+        EXIT_TEMPERROR
+    } else if any(&[Outcome::Fail]) || (strict && any(&[Outcome::None])) {
+        EXIT_FAIL
+    } else if any(&[Outcome::None]) {
+        EXIT_NONE
+    } else {
+        0
+    }
+}
+
+/// `-p`: `ADDRESS RESULT NAME WHY`, NAME `-` when no list decided. The same
+/// fields as rmxsmtpd's log line, so one parser reads both.
+fn parseable(ip: IpAddr, judgement: &Judgement) -> String {
+    let name = judgement.name.as_ref().map_or_else(|| "-".into(), trimmed);
+    let line = format!("{ip} {} {name} {}", judgement.outcome, judgement.why);
+    let mut line = text::printable(&line, MAX_LINE);
+    line.push('\n');
+    line
+}
+
+/// The human report for one address: every name and what it answered,
+/// every exchange and its addresses, then the result and why.
+fn report(findings: &Findings, judgement: &Judgement, strict: bool) -> String {
+    let client = findings.client;
+    let family = family(client);
+    let mut out = format!("{client}\n");
+    for entry in &findings.names {
+        let name = trimmed(&entry.name);
+        let answered = match &entry.list {
+            List::Pending => "not answered".to_string(),
+            List::Unpublished(Answer::NxDomain) => "NXDOMAIN: no list".to_string(),
+            List::Unpublished(_) => "NODATA (no MX records): no list".to_string(),
+            List::Failed(error) => format!("error: {error}"),
+            List::Null => "null MX: the empty list, no host may send".to_string(),
+            List::Exchanges {
+                hosts,
+                ignored,
+                null_dropped,
+            } => {
+                let mut said = format!("list of {}", count(hosts.len(), "exchange"));
+                if *ignored > 0 {
+                    let _ = write!(said, ", {ignored} more ignored");
+                }
+                if *null_dropped {
+                    said.push_str(", null MX ignored");
+                }
+                said
+            }
+        };
+        let _ = writeln!(out, "  /{} {name}: {answered}", entry.prefix);
+        let List::Exchanges { hosts, .. } = &entry.list else {
+            continue;
+        };
+        for exchange in hosts {
+            let addrs = match &exchange.addrs {
+                Addrs::Pending => "not resolved".to_string(),
+                Addrs::Literal(v4) => format!("{v4} (address literal)"),
+                Addrs::Found(found) if found.is_empty() => format!("no {family} address"),
+                Addrs::Found(found) => found
+                    .iter()
+                    .map(IpAddr::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Addrs::Missing(Answer::NxDomain) => "NXDOMAIN: does not exist".to_string(),
+                Addrs::Missing(_) => format!("NODATA: no {family} address"),
+                Addrs::Failed(error) => format!("error: {error}"),
+            };
+            let mark = if exchange.matches(client) {
+                "  <- matches"
+            } else {
+                ""
+            };
+            let host = trimmed(&exchange.host);
+            let _ = writeln!(out, "    MX {} {host}: {addrs}{mark}", exchange.preference);
+        }
+    }
+    let name = judgement.name.as_ref().map(trimmed);
+    let at = name.as_deref().unwrap_or("-");
+    let why = match judgement.outcome {
+        Outcome::Pass => format!(
+            "{client} is an address of {}, listed at {at}",
+            judgement.why.trim_end_matches('.')
+        ),
+        Outcome::Fail if matches!(findings_list(findings, &judgement.name), Some(List::Null)) => {
+            format!("{at} publishes a null MX: no host of that network may send")
+        }
+        Outcome::Fail => format!(
+            "{client} is {} listed at {at}",
+            not_among(findings, judgement)
+        ),
+        Outcome::None if strict => "no list at any name queried (-s: counted as a failure)".into(),
+        Outcome::None => "no list at any name queried".into(),
+        Outcome::TempError | Outcome::Skip => format!("{at}: {}", judgement.why),
+    };
+    let _ = writeln!(out, "  result: {}: {why}", judgement.outcome);
+    out
+}
+
+/// The list of the name that decided.
+fn findings_list<'a>(findings: &'a Findings, name: &Option<Name>) -> Option<&'a List> {
+    let name = name.as_ref()?;
+    findings
+        .names
+        .iter()
+        .find(|entry| &entry.name == name)
+        .map(|entry| &entry.list)
+}
+
+/// "none of the 2 exchanges", from the list that decided.
+fn not_among(findings: &Findings, judgement: &Judgement) -> String {
+    match findings_list(findings, &judgement.name) {
+        Some(List::Exchanges { hosts, .. }) if hosts.len() == 1 => "not the one exchange".into(),
+        Some(List::Exchanges { hosts, .. }) => format!("none of the {} exchanges", hosts.len()),
+        _ => "not among the exchanges".into(),
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The record type that holds the client's family of address.
+fn family(client: IpAddr) -> &'static str {
+    match client {
+        IpAddr::V4(_) => "IPv4 (A)",
+        IpAddr::V6(_) => "IPv6 (AAAA)",
+    }
+}
+
+/// The mistakes in the published lists that these findings show.
+fn warnings(findings: &Findings) -> Vec<String> {
+    let client = findings.client;
+    let mut warnings = Vec::new();
+    let mut more_specific: Option<(u8, String)> = None;
+    for entry in &findings.names {
+        let name = trimmed(&entry.name);
+        let has_list = matches!(entry.list, List::Null | List::Exchanges { .. });
+        if let (true, Some((prefix, specific))) = (has_list, &more_specific) {
+            warnings.push(format!(
+                "the list at {name} (/{}) is shadowed by the list at {specific} (/{prefix}), \
+                 which decides for this address",
+                entry.prefix
+            ));
+        }
+        if has_list && more_specific.is_none() {
+            more_specific = Some((entry.prefix, name.clone()));
+        }
+        let List::Exchanges {
+            hosts,
+            ignored,
+            null_dropped,
+        } = &entry.list
+        else {
+            continue;
+        };
+        if *ignored > 0 {
+            warnings.push(format!(
+                "{name} has {} exchanges: only the first {MAX_EXCHANGES} by preference are used, \
+                 {ignored} ignored",
+                hosts.len() + ignored
+            ));
+        }
+        if *null_dropped {
+            warnings.push(format!(
+                "{name} has a null MX beside other MX records (RFC 7505 forbids it): \
+                 the null MX is ignored"
+            ));
+        }
+        for exchange in hosts {
+            let host = trimmed(&exchange.host);
+            let problem = match &exchange.addrs {
+                Addrs::Missing(Answer::NxDomain) => "does not resolve (NXDOMAIN)".to_string(),
+                Addrs::Missing(_) => format!("has no {} address", family(client)),
+                Addrs::Found(found) if found.is_empty() => {
+                    format!("has no {} address", family(client))
+                }
+                Addrs::Literal(_) if client.is_ipv6() => {
+                    "is an IPv4 address literal: it never matches an IPv6 client".to_string()
+                }
+                Addrs::Failed(error) => format!("could not be resolved: {error}"),
+                _ => continue,
+            };
+            warnings.push(format!("exchange {host} of {name} {problem}"));
+        }
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmxsmtpd::dns;
+    use rmxsmtpd::lookup::{Exchange, NameFindings};
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn exchange(host: &str, addrs: Addrs) -> Exchange {
+        Exchange {
+            preference: 10,
+            host: name(host),
+            addrs,
+        }
+    }
+
+    fn list(hosts: Vec<Exchange>) -> List {
+        List::Exchanges {
+            hosts,
+            ignored: 0,
+            null_dropped: false,
+        }
+    }
+
+    fn findings(client: &str, lists: Vec<(u8, &str, List)>) -> Findings {
+        Findings {
+            client: ip(client),
+            names: lists
+                .into_iter()
+                .map(|(prefix, owner, list)| NameFindings {
+                    prefix,
+                    name: name(owner),
+                    list,
+                })
+                .collect(),
+        }
+    }
+
+    fn words(args: &[&str]) -> Result<Check, String> {
+        parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn arguments() {
+        let check = words(&["198.51.100.5"]).unwrap();
+        assert_eq!(check.prefixes, Prefixes::default());
+        assert_eq!(check.timeout, Duration::from_secs(10));
+        assert!(!check.strict && !check.parseable);
+        let check = words(&[
+            "-sp",
+            "-4",
+            "16,24",
+            "-6",
+            "56",
+            "-T3",
+            "::ffff:1.2.3.4",
+            "::1",
+        ])
+        .unwrap();
+        assert!(check.strict && check.parseable);
+        assert_eq!(check.prefixes.v4, [24, 16]);
+        assert_eq!(check.prefixes.v6, [56]);
+        assert_eq!(check.timeout, Duration::from_secs(3));
+        assert_eq!(check.addresses, [ip("1.2.3.4"), ip("::1")]);
+        // Options may follow the addresses; `--` ends them.
+        assert!(words(&["198.51.100.5", "-s"]).unwrap().strict);
+        assert!(words(&["--", "-s"]).is_err());
+        for bad in [
+            &[][..],
+            &["-x", "1.2.3.4"],
+            &["-T", "0", "1.2.3.4"],
+            &["-T"],
+            &["-4", "20", "1.2.3.4"],
+            &["-6", "66", "::1"],
+            &["1.2.3.4", "mx.example.net"],
+            &["1.2.3"],
+            &["-s"],
+        ] {
+            let error = words(bad).expect_err(&format!("{bad:?}"));
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
+    fn exit_statuses() {
+        use Outcome::*;
+        let cases: [(&[Outcome], bool, u8); 9] = [
+            (&[Pass], false, 0),
+            (&[Pass, None], false, 2),
+            (&[Pass, None], true, 1),
+            (&[None, Fail], false, 1),
+            (&[Fail, TempError, None], false, 111),
+            (&[TempError], true, 111),
+            (&[None, None], false, 2),
+            (&[Pass, Pass], true, 0),
+            (&[Fail], false, 1),
+        ];
+        for (outcomes, strict, want) in cases {
+            assert_eq!(exit_status(outcomes, strict), want, "{outcomes:?} {strict}");
+        }
+    }
+
+    #[test]
+    fn the_report() {
+        let f = findings(
+            "198.51.100.5",
+            vec![
+                (
+                    24,
+                    "100.51.198.in-addr.arpa.",
+                    list(vec![
+                        exchange("mx1.example.net.", Addrs::Found(vec![ip("198.51.100.5")])),
+                        exchange("gone.example.net.", Addrs::Missing(Answer::NxDomain)),
+                    ]),
+                ),
+                (
+                    16,
+                    "51.198.in-addr.arpa.",
+                    List::Unpublished(Answer::NoData),
+                ),
+            ],
+        );
+        let judgement = judge(&f).unwrap();
+        assert_eq!(
+            report(&f, &judgement, false),
+            "198.51.100.5\n\
+             \x20 /24 100.51.198.in-addr.arpa: list of 2 exchanges\n\
+             \x20   MX 10 mx1.example.net: 198.51.100.5  <- matches\n\
+             \x20   MX 10 gone.example.net: NXDOMAIN: does not exist\n\
+             \x20 /16 51.198.in-addr.arpa: NODATA (no MX records): no list\n\
+             \x20 result: pass: 198.51.100.5 is an address of mx1.example.net, \
+             listed at 100.51.198.in-addr.arpa\n"
+        );
+        assert_eq!(
+            parseable(f.client, &judgement),
+            "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n"
+        );
+    }
+
+    #[test]
+    fn results_say_why() {
+        let last = |f: &Findings, strict: bool| {
+            let text = report(f, &judge(f).unwrap(), strict);
+            text.lines().last().unwrap().to_string()
+        };
+        let null = findings(
+            "198.51.100.9",
+            vec![(24, "100.51.198.in-addr.arpa.", List::Null)],
+        );
+        assert_eq!(
+            last(&null, false),
+            "  result: fail: 100.51.198.in-addr.arpa publishes a null MX: no host of that network may send"
+        );
+        let one = findings(
+            "198.51.100.9",
+            vec![(
+                24,
+                "100.51.198.in-addr.arpa.",
+                list(vec![exchange(
+                    "198.51.100.5.",
+                    Addrs::Literal("198.51.100.5".parse().unwrap()),
+                )]),
+            )],
+        );
+        assert_eq!(
+            last(&one, false),
+            "  result: fail: 198.51.100.9 is not the one exchange listed at 100.51.198.in-addr.arpa"
+        );
+        let nothing = findings(
+            "203.0.113.7",
+            vec![(
+                24,
+                "113.0.203.in-addr.arpa.",
+                List::Unpublished(Answer::NxDomain),
+            )],
+        );
+        assert_eq!(
+            last(&nothing, false),
+            "  result: none: no list at any name queried"
+        );
+        assert_eq!(
+            last(&nothing, true),
+            "  result: none: no list at any name queried (-s: counted as a failure)"
+        );
+        let timeout = dns::Error::Timeout(Duration::from_secs(10));
+        let failed = findings(
+            "203.0.113.7",
+            vec![(24, "113.0.203.in-addr.arpa.", List::Failed(timeout))],
+        );
+        let text = report(&failed, &judge(&failed).unwrap(), false);
+        assert!(
+            text.contains("/24 113.0.203.in-addr.arpa: error: timeout after 10 s\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("result: temperror: 113.0.203.in-addr.arpa: timeout after 10 s\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn warnings_for_mistakes() {
+        let f = findings(
+            "2001:db8:1:2::25",
+            vec![
+                (
+                    64,
+                    "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
+                    List::Exchanges {
+                        hosts: vec![
+                            exchange("v4only.example.net.", Addrs::Missing(Answer::NoData)),
+                            exchange("empty.example.net.", Addrs::Found(vec![])),
+                            exchange(
+                                "203.0.113.1.",
+                                Addrs::Literal("203.0.113.1".parse().unwrap()),
+                            ),
+                            exchange(
+                                "slow.example.net.",
+                                Addrs::Failed(dns::Error::ServersFailed("SERVFAIL".into())),
+                            ),
+                            exchange("ok.example.net.", Addrs::Found(vec![ip("2001:db8::25")])),
+                        ],
+                        ignored: 3,
+                        null_dropped: true,
+                    },
+                ),
+                (48, "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", List::Null),
+            ],
+        );
+        let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+        let z48 = "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+        assert_eq!(
+            warnings(&f),
+            [
+                format!(
+                    "{z64} has 8 exchanges: only the first 20 by preference are used, 3 ignored"
+                ),
+                format!(
+                    "{z64} has a null MX beside other MX records (RFC 7505 forbids it): the null MX is ignored"
+                ),
+                format!("exchange v4only.example.net of {z64} has no IPv6 (AAAA) address"),
+                format!("exchange empty.example.net of {z64} has no IPv6 (AAAA) address"),
+                format!(
+                    "exchange 203.0.113.1 of {z64} is an IPv4 address literal: it never matches an IPv6 client"
+                ),
+                format!(
+                    "exchange slow.example.net of {z64} could not be resolved: no server answered: SERVFAIL"
+                ),
+                format!(
+                    "the list at {z48} (/48) is shadowed by the list at {z64} (/64), which decides for this address"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_warnings_for_a_good_list() {
+        let f = findings(
+            "198.51.100.10",
+            vec![
+                (
+                    32,
+                    "10.100.51.198.in-addr.arpa.",
+                    List::Unpublished(Answer::NxDomain),
+                ),
+                (
+                    24,
+                    "100.51.198.in-addr.arpa.",
+                    list(vec![
+                        exchange(
+                            "198.51.100.5.",
+                            Addrs::Literal("198.51.100.5".parse().unwrap()),
+                        ),
+                        exchange("mx.example.net.", Addrs::Found(vec![ip("198.51.100.6")])),
+                    ]),
+                ),
+                (
+                    16,
+                    "51.198.in-addr.arpa.",
+                    List::Unpublished(Answer::NoData),
+                ),
+            ],
+        );
+        assert!(warnings(&f).is_empty(), "{:?}", warnings(&f));
+        // A broader list shadowed by a more specific one that is a null MX.
+        let f = findings(
+            "198.51.100.10",
+            vec![
+                (24, "100.51.198.in-addr.arpa.", List::Null),
+                (16, "51.198.in-addr.arpa.", list(vec![])),
+            ],
+        );
+        assert_eq!(warnings(&f).len(), 1);
+    }
+}

@@ -1,0 +1,1030 @@
+//! The administrators' kit held to what it says: every zone example loaded
+//! by a real server (NSD, tinydns) and checked with rmxcheck against the
+//! verdicts written in it and in the manual; every run example parsed by the
+//! program that reads it (tcprules, sh, execlineb, inetd, systemd-analyze)
+//! or checked for shape; the demo played; and the README's commands and
+//! snippets traced to what the tests run.
+//!
+//! A missing peer program prints a line saying what to install and ends the
+//! test; under CI=true it fails the test instead.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::responder;
+
+#[path = "../examples/demo/scenes.rs"]
+mod scenes;
+
+const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
+const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn publish() -> PathBuf {
+    root().join("examples/publish")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+// ---- Peers -----------------------------------------------------------------
+
+/// Where `program` is: that path, or the first on PATH.
+fn find(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program)).filter(|p| p.exists());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.exists())
+}
+
+/// Whether `program` is there. When it is not, says which package to
+/// install; under CI=true that is a failure.
+fn have(program: &str, package: &str) -> bool {
+    let found = find(program).is_some();
+    if !found {
+        let line = format!("{program} is missing: apt-get install {package} (see .ci/run)");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{line}");
+        println!("SKIPPED: {line}");
+    }
+    found
+}
+
+/// Whether this process may make network namespaces (`unshare -n`), which
+/// the tests that bind port 53 or 25 need. Under CI=true it must.
+fn can_unshare() -> bool {
+    let ok = Command::new("unshare")
+        .args(["-n", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        let line = "unshare -n is not permitted here: run the tests as root";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{line}");
+        println!("SKIPPED: {line}");
+    }
+    ok
+}
+
+/// A directory under the target directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("examples-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Scratch(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A port free on 127.0.0.1 for both UDP and TCP, for a server to take.
+fn free_port() -> u16 {
+    for _ in 0..100 {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1");
+}
+
+// ---- Documented verdicts ---------------------------------------------------
+
+/// `rmxcheck -p ADDRESS  =>  LINE` in the comments of an example file.
+fn documented(path: &Path) -> Vec<(String, String)> {
+    read(path)
+        .lines()
+        .filter_map(|line| {
+            let text = line.trim_start_matches([';', '#', ' ', '\t']);
+            let rest = text.strip_prefix("rmxcheck -p ")?;
+            let (address, want) = rest.split_once("=>")?;
+            Some((address.trim().to_string(), want.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The exit status rmxcheck gives for one address with this result.
+fn status_of(line: &str) -> i32 {
+    match line.split(' ').nth(1) {
+        Some("pass") => 0,
+        Some("fail") => 1,
+        Some("none") => 2,
+        _ => 111,
+    }
+}
+
+/// rmxcheck with these arguments, asking only `dns`.
+fn rmxcheck(dns: &str, args: &[&str]) -> (String, i32) {
+    let output = Command::new(RMXCHECK)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DNSCACHEIP", dns)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+/// Every documented verdict of these files, checked against `dns`.
+fn check_documented(dns: &str, files: &[PathBuf]) -> usize {
+    let mut checked = 0;
+    for file in files {
+        for (address, want) in documented(file) {
+            let (got, status) = rmxcheck(dns, &["-p", &address]);
+            assert_eq!(
+                got.trim_end(),
+                want,
+                "{}: rmxcheck -p {address}",
+                file.display()
+            );
+            assert_eq!(
+                status,
+                status_of(&want),
+                "exit status of rmxcheck -p {address}"
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+fn zone_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(publish())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "zone"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `$ rmxcheck ...` lines in literal displays, with the output and exit
+/// status shown after them: (arguments, output, status).
+fn sessions(text: &str) -> Vec<(Vec<String>, String, Option<i32>)> {
+    let mut found: Vec<(Vec<String>, String, Option<i32>)> = Vec::new();
+    let mut in_session = false;
+    let mut last_was_echo = false;
+    for line in text.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            last_was_echo = command == "echo $?";
+            in_session = command.starts_with("rmxcheck ");
+            if in_session {
+                let args = command.split_whitespace().skip(1).map(str::to_string);
+                found.push((args.collect(), String::new(), None));
+            }
+            continue;
+        }
+        if line.starts_with('.') || line.starts_with("```") {
+            in_session = false;
+            last_was_echo = false;
+            continue;
+        }
+        let Some(last) = found.last_mut() else {
+            continue;
+        };
+        if last_was_echo {
+            last.2 = Some(line.trim().parse().expect("an exit status after echo $?"));
+            last_was_echo = false;
+        } else if in_session {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    found
+}
+
+fn check_sessions(dns: &str, document: &str, text: &str) -> usize {
+    let found = sessions(text);
+    for (args, want, status) in &found {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (got, code) = rmxcheck(dns, &args);
+        assert_eq!(got, *want, "{document}: $ rmxcheck {}", args.join(" "));
+        if let Some(status) = status {
+            assert_eq!(
+                code, *status,
+                "{document}: exit status of rmxcheck {args:?}"
+            );
+        }
+    }
+    found.len()
+}
+
+// ---- NSD -------------------------------------------------------------------
+
+/// NSD in the foreground on 127.0.0.1:PORT, serving the zones of
+/// examples/publish/nsd.conf, stopped with SIGTERM when dropped.
+struct Nsd {
+    child: Child,
+    port: u16,
+    _dir: Scratch,
+}
+
+impl Nsd {
+    fn start() -> Nsd {
+        let dir = Scratch::new("nsd");
+        let port = free_port();
+        let at = |name: &str| dir.0.join(name).display().to_string();
+        let conf = format!(
+            "server:\n\tip-address: 127.0.0.1@{port}\n\tusername: \"\"\n\tchroot: \"\"\n\
+             \tdatabase: \"\"\n\tzonesdir: \"{}\"\n\tpidfile: \"{}\"\n\txfrdfile: \"{}\"\n\
+             \tzonelistfile: \"{}\"\n\tlogfile: \"{}\"\n\tverbosity: 1\n\
+             remote-control:\n\tcontrol-enable: no\ninclude: \"{}\"\n",
+            publish().display(),
+            at("nsd.pid"),
+            at("xfrd.state"),
+            at("zone.list"),
+            at("nsd.log"),
+            publish().join("nsd.conf").display(),
+        );
+        std::fs::write(dir.0.join("nsd.conf"), conf).unwrap();
+        let checked = Command::new("nsd-checkconf")
+            .arg(dir.0.join("nsd.conf"))
+            .status()
+            .unwrap();
+        assert!(checked.success(), "nsd-checkconf accepts the zone stanzas");
+        let child = Command::new("nsd")
+            .args(["-d", "-c"])
+            .arg(dir.0.join("nsd.conf"))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let nsd = Nsd {
+            child,
+            port,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !nsd.log().contains("nsd started") {
+            assert!(
+                Instant::now() < deadline,
+                "nsd did not start:\n{}",
+                nsd.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        nsd
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.0.join("nsd.log")).unwrap_or_default()
+    }
+
+    fn dns(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nsd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn nsd_present() -> bool {
+    have("nsd", "nsd") && have("nsd-checkzone", "nsd") && have("nsd-checkconf", "nsd")
+}
+
+#[test]
+fn every_zone_file_passes_nsd_checkzone_and_is_in_nsd_conf() {
+    if !nsd_present() {
+        return;
+    }
+    let conf = read(&publish().join("nsd.conf"));
+    let stanzas: BTreeSet<String> = conf
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("zonefile: "))
+        .map(|f| f.trim_matches('"').to_string())
+        .collect();
+    let mut files = BTreeSet::new();
+    for path in zone_files() {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let zone = file.strip_suffix(".zone").unwrap();
+        assert!(
+            conf.contains(&format!("name: \"{zone}\"")),
+            "nsd.conf names {zone}"
+        );
+        let output = Command::new("nsd-checkzone")
+            .arg(zone)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "nsd-checkzone {file}: {output:?}");
+        files.insert(file);
+    }
+    assert_eq!(stanzas, files, "nsd.conf loads exactly the zone files");
+}
+
+#[test]
+fn nsd_serves_the_zones_and_rmxcheck_gives_the_documented_verdicts() {
+    if !nsd_present() {
+        return;
+    }
+    let nsd = Nsd::start();
+    for path in zone_files() {
+        let zone = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            nsd.log()
+                .contains(&format!("zone {zone} read with success")),
+            "nsd loaded {zone}:\n{}",
+            nsd.log()
+        );
+    }
+    // The zone files and the tinydns data document the same verdicts.
+    let mut files = zone_files();
+    files.push(publish().join("tinydns/data"));
+    let checked = check_documented(&nsd.dns(), &files);
+    assert!(checked >= 10, "only {checked} documented verdicts");
+    // The manual's and the README's rmxcheck sessions, output included.
+    let manual = check_sessions(
+        &nsd.dns(),
+        "rmxcheck.1",
+        &read(&root().join("man/rmxcheck.1")),
+    );
+    assert!(manual >= 2, "the manual shows rmxcheck sessions");
+    let readme = check_sessions(&nsd.dns(), "README.md", &read(&root().join("README.md")));
+    assert!(readme >= 1, "the README shows an rmxcheck session");
+}
+
+#[test]
+fn rmxcheck_reports_in_full_against_nsd() {
+    if !nsd_present() {
+        return;
+    }
+    let nsd = Nsd::start();
+    let (report, status) = rmxcheck(&nsd.dns(), &["2001:db8:1:2::25", "203.0.113.7"]);
+    assert_eq!(
+        report,
+        "2001:db8:1:2::25\n\
+         \x20 /64 2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa: list of 1 exchange\n\
+         \x20   MX 10 mx1.example.net: 2001:db8:1:2::25  <- matches\n\
+         \x20 /48 1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa: NODATA (no MX records): no list\n\
+         \x20 result: pass: 2001:db8:1:2::25 is an address of mx1.example.net, listed at \
+         2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa\n\
+         \n\
+         203.0.113.7\n\
+         \x20 /24 113.0.203.in-addr.arpa: null MX: the empty list, no host may send\n\
+         \x20 result: fail: 113.0.203.in-addr.arpa publishes a null MX: no host of that \
+         network may send\n"
+    );
+    assert_eq!(status, 1);
+}
+
+// ---- tinydns ---------------------------------------------------------------
+
+#[test]
+fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
+    if !have("tinydns-data", "tinydns") || !have("tinydns", "tinydns") {
+        return;
+    }
+    let dir = Scratch::new("tinydns");
+    std::fs::copy(publish().join("tinydns/data"), dir.0.join("data")).unwrap();
+    let compiled = Command::new("tinydns-data")
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "tinydns-data: {compiled:?}");
+    assert!(dir.0.join("data.cdb").exists());
+    if !have("ip", "iproute2") || !can_unshare() {
+        return;
+    }
+    // tinydns answers on port 53 only: in a network namespace of its own,
+    // with rmxcheck asking it there.
+    let mut files = zone_files();
+    files.push(publish().join("tinydns/data"));
+    let mut addresses: Vec<(String, String)> = files.iter().flat_map(|f| documented(f)).collect();
+    addresses.sort();
+    addresses.dedup();
+    let script = r#"
+        ip link set lo up || exit 1
+        env ROOT="$DIR" IP=127.0.0.1 UID=0 GID=0 tinydns >/dev/null 2>&1 &
+        server=$!
+        trap 'kill $server' EXIT
+        n=0
+        until grep -q ' 0100007F:0035 ' /proc/net/udp; do
+            n=$((n + 1)); [ $n -lt 100 ] || exit 1; sleep 0.05
+        done
+        for address in "$@"; do
+            DNSCACHEIP=127.0.0.1 "$RMXCHECK" -p "$address"
+            echo "status $?"
+        done
+    "#;
+    let output = Command::new("unshare")
+        .args(["-n", "sh", "-c", script, "sh"])
+        .args(addresses.iter().map(|(a, _)| a))
+        .env("DIR", &dir.0)
+        .env("RMXCHECK", RMXCHECK)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "tinydns in a namespace: {output:?}"
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 * addresses.len(), "{text}");
+    for ((address, want), pair) in addresses.iter().zip(lines.chunks(2)) {
+        assert_eq!(pair[0], want, "tinydns: rmxcheck -p {address}");
+        assert_eq!(pair[1], format!("status {}", status_of(want)));
+    }
+}
+
+// ---- Run examples ----------------------------------------------------------
+
+fn run_example(path: &str) -> PathBuf {
+    root().join("examples/run").join(path)
+}
+
+/// The words of the rmxsmtpd command in `text`: from `rmxsmtpd` (or the
+/// path that ends in it) to the program, backslash-continued lines joined.
+fn rmxsmtpd_words(text: &str) -> Vec<String> {
+    let joined = text.replace("\\\n", " ");
+    let line = joined
+        .lines()
+        .find(|l| !l.trim_start().starts_with('#') && l.contains("rmxsmtpd "))
+        .expect("a line that runs rmxsmtpd");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .rposition(|w| *w == "rmxsmtpd" || w.ends_with("/rmxsmtpd"))
+        .expect("the rmxsmtpd word");
+    words[at + 1..].iter().map(|w| w.to_string()).collect()
+}
+
+/// rmxsmtpd's own parser accepts these options, and the program is
+/// qmail-smtpd.
+fn assert_rmxsmtpd_options(example: &str, words: &[String]) {
+    let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+    let options = rmxsmtpd::options::parse(&args)
+        .unwrap_or_else(|e| panic!("{example}: rmxsmtpd {words:?}: {e}"));
+    assert_eq!(
+        options.program,
+        ["/var/qmail/bin/qmail-smtpd"],
+        "{example}: the program rmxsmtpd runs"
+    );
+}
+
+#[test]
+fn daemontools_run_scripts_parse() {
+    for script in ["daemontools/run", "daemontools/log/run"] {
+        let path = run_example(script);
+        let status = Command::new("sh").arg("-n").arg(&path).status().unwrap();
+        assert!(status.success(), "sh -n {script}");
+        assert!(read(&path).starts_with("#!/bin/sh\n"));
+    }
+    assert_rmxsmtpd_options(
+        "daemontools/run",
+        &rmxsmtpd_words(&read(&run_example("daemontools/run"))),
+    );
+    for (program, package) in [
+        ("tcpserver", "ucspi-tcp"),
+        ("softlimit", "daemontools"),
+        ("multilog", "daemontools"),
+        ("setuidgid", "daemontools"),
+    ] {
+        have(program, package);
+    }
+}
+
+/// execlineb reads an s6 run script into one command line and runs it: the
+/// execline programs in it for real, and then `stand_in`, whose arguments
+/// (the rest of the line) show what execline made of the script.
+fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
+    let dir = Scratch::new(&format!("execline-{stand_in}"));
+    let out = dir.0.join("argv");
+    let stub = dir.0.join(stand_in);
+    std::fs::write(
+        &stub,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
+    )
+    .unwrap();
+    let status = Command::new("chmod")
+        .arg("755")
+        .arg(&stub)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The stand-in first on PATH, then execline's own programs (Debian's
+    // execlineb puts its directory in front by itself).
+    let execlineb = find("execlineb").expect("execlineb");
+    let path = std::env::join_paths([&dir.0, execlineb.parent().unwrap()]).unwrap();
+    let status = Command::new(&execlineb)
+        .arg("-P")
+        .arg(script)
+        .env("PATH", path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "execlineb -P {}", script.display());
+    read(&out).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn s6_run_scripts_parse_in_execline() {
+    if !have("execlineb", "execline") {
+        return;
+    }
+    // fdmove runs for real, then hands over to s6-envuidgid.
+    let words = execline_words(&run_example("s6/run"), "s6-envuidgid");
+    let text = words.join(" ");
+    assert!(
+        text.starts_with("qmaild s6-softlimit -m 64000000 tcpserver "),
+        "{text}"
+    );
+    assert_rmxsmtpd_options("s6/run", &rmxsmtpd_words(&text));
+    let words = execline_words(&run_example("s6/log/run"), "s6-setuidgid");
+    assert_eq!(words[..2], ["qmaill", "s6-log"]);
+    for (program, package) in [
+        ("s6-envuidgid", "s6"),
+        ("s6-softlimit", "s6"),
+        ("s6-setuidgid", "s6"),
+        ("s6-log", "s6"),
+        ("tcpserver", "ucspi-tcp"),
+    ] {
+        have(program, package);
+    }
+}
+
+#[test]
+fn tcp_smtp_rules_compile_and_do_what_they_say() {
+    if !have("tcprules", "ucspi-tcp") || !have("tcprulescheck", "ucspi-tcp") {
+        return;
+    }
+    let dir = Scratch::new("tcprules");
+    let cdb = dir.0.join("tcp.smtp.cdb");
+    let status = Command::new("tcprules")
+        .arg(&cdb)
+        .arg(dir.0.join("tcp.smtp.tmp"))
+        .stdin(std::fs::File::open(run_example("tcp.smtp")).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tcprules compiles examples/run/tcp.smtp");
+    let rule = |address: &str| -> String {
+        let output = Command::new("tcprulescheck")
+            .arg(&cdb)
+            .env_clear()
+            .env("TCPREMOTEIP", address)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let env_of = |checked: &str| -> Vec<(String, String)> {
+        checked
+            .lines()
+            .filter_map(|l| l.strip_prefix("set environment variable "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let cases = [
+        ("127.0.0.1", Some(("RELAYCLIENT", ""))),
+        ("198.51.100.5", Some(("RELAYCLIENT", ""))),
+        ("203.0.113.25", Some(("RMXSMTPD", ""))),
+        ("203.0.113.7", None),
+    ];
+    for (address, want) in cases {
+        let checked = rule(address);
+        assert!(
+            checked.ends_with("allow connection\n"),
+            "{address}: {checked}"
+        );
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(env_of(&checked), want, "{address}");
+    }
+    // The refusals, as rmxsmtpd speaks them under -t 0 with the rule's
+    // environment; no lookup happens (the resolver is a closed port).
+    for (address, want) in [
+        (
+            "203.0.113.66",
+            "554 5.7.1 [203.0.113.66] is refused here; write to postmaster@example.com\r\n",
+        ),
+        (
+            "203.0.113.130",
+            "421 4.7.1 Your network [203.0.113.130] is blocked until its open relays are fixed\r\n",
+        ),
+    ] {
+        let vars = env_of(&rule(address));
+        assert_eq!(vars.len(), 1, "{address}: {vars:?}");
+        let output = Command::new(RMXSMTPD)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DNSCACHEIP", responder::closed_port().to_string())
+            .env("TCPREMOTEIP", address)
+            .envs(vars.iter().map(|(k, v)| (k, v)))
+            .args(["-t", "0", "/bin/false"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout), want, "{address}");
+        assert_eq!(output.status.code(), Some(0));
+    }
+}
+
+/// Runs `program` until it has printed `wanted` lines that start with
+/// `prefix` on stderr (or 10 s pass), then kills it; returns all it printed.
+fn stderr_until(program: &mut Command, prefix: &str, wanted: usize) -> Vec<String> {
+    let mut child = program
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got: Vec<String> = Vec::new();
+    while got.iter().filter(|l| l.starts_with(prefix)).count() < wanted {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match receive.recv_timeout(wait) {
+            Ok(line) => got.push(line),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    got
+}
+
+#[test]
+fn inetd_reads_the_inetd_conf_lines() {
+    let text = read(&run_example("inetd.conf"));
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    for line in &lines {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            fields[..4],
+            ["smtp", "stream", fields[2], "nowait"],
+            "{line}"
+        );
+        assert!(["tcp", "tcp6"].contains(&fields[2]), "{line}");
+        assert_eq!(fields[5], "/usr/local/bin/rmxsmtpd");
+        assert_eq!(fields[6], "rmxsmtpd", "argv[0] comes first: {line}");
+        assert_rmxsmtpd_options("inetd.conf", &rmxsmtpd_words(line));
+    }
+    if !have("/usr/sbin/inetd", "openbsd-inetd") || !can_unshare() {
+        return;
+    }
+    // inetd -d, in a namespace of its own, says what it made of each line.
+    // It needs the server and the user to exist: the binary cargo built, root.
+    let dir = Scratch::new("inetd");
+    let conf = dir.0.join("inetd.conf");
+    let local = text
+        .replace("/usr/local/bin/rmxsmtpd", RMXSMTPD)
+        .replace("qmaild", "root");
+    std::fs::write(&conf, local).unwrap();
+    let said = stderr_until(
+        Command::new("unshare")
+            .args(["-n", "/usr/sbin/inetd", "-d"])
+            .arg(&conf),
+        "ADD: ",
+        lines.len(),
+    );
+    let added: Vec<&String> = said
+        .iter()
+        .filter(|l| l.starts_with("ADD: smtp "))
+        .collect();
+    assert_eq!(added.len(), lines.len(), "inetd took every line: {said:?}");
+    for (line, protocol) in added.iter().zip(["tcp", "tcp6"]) {
+        assert!(line.contains(&format!("proto={protocol},")), "{line}");
+        assert!(line.ends_with(&format!("server={RMXSMTPD}")), "{line}");
+    }
+}
+
+/// `service NAME { key = value ... }`, the shape xinetd.conf(5) gives.
+/// (xinetd conflicts with openbsd-inetd in Debian, so only the shape is
+/// checked here.)
+#[test]
+fn xinetd_service_has_the_right_shape() {
+    let text = read(&run_example("xinetd.d/smtp"));
+    let body: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(body[..2], ["service smtp", "{"]);
+    assert_eq!(body.last(), Some(&"}"));
+    let mut seen = BTreeSet::new();
+    let known = [
+        "socket_type",
+        "protocol",
+        "wait",
+        "user",
+        "flags",
+        "server",
+        "server_args",
+        "log_on_success",
+        "log_on_failure",
+        "instances",
+        "disable",
+    ];
+    let mut server_args = "";
+    for line in &body[2..body.len() - 1] {
+        let (key, value) = line.split_once('=').expect("key = value");
+        let (key, value) = (key.trim(), value.trim());
+        assert!(known.contains(&key), "unknown attribute {key}");
+        assert!(seen.insert(key), "{key} twice");
+        match key {
+            "socket_type" => assert_eq!(value, "stream"),
+            "protocol" => assert_eq!(value, "tcp"),
+            "wait" => assert_eq!(value, "no"),
+            "disable" => assert_eq!(value, "no"),
+            "server" => assert_eq!(value, "/usr/local/bin/rmxsmtpd"),
+            "server_args" => server_args = value,
+            _ => {}
+        }
+    }
+    for required in ["socket_type", "wait", "user", "server", "server_args"] {
+        assert!(seen.contains(required), "{required} is missing");
+    }
+    // server_args leaves out argv[0], unlike inetd.conf.
+    let words: Vec<String> = server_args.split_whitespace().map(str::to_string).collect();
+    assert_rmxsmtpd_options("xinetd.d/smtp", &words);
+}
+
+#[test]
+fn systemd_units_verify() {
+    let socket = read(&run_example("systemd/rmxsmtpd.socket"));
+    let service = read(&run_example("systemd/rmxsmtpd@.service"));
+    let sections = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('['))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(sections(&socket), ["[Unit]", "[Socket]", "[Install]"]);
+    assert_eq!(sections(&service), ["[Unit]", "[Service]"]);
+    assert!(socket.lines().any(|l| l == "Accept=yes"));
+    for key in ["StandardInput=socket", "StandardOutput=socket"] {
+        assert!(service.lines().any(|l| l == key), "{key}");
+    }
+    let exec = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart=");
+    assert_rmxsmtpd_options("rmxsmtpd@.service", &rmxsmtpd_words(exec));
+    if !have("systemd-analyze", "systemd") {
+        return;
+    }
+    // systemd-analyze wants the programs to exist: the binary cargo built,
+    // and a stand-in for qmail-smtpd.
+    let dir = Scratch::new("systemd");
+    std::fs::write(dir.0.join("rmxsmtpd.socket"), &socket).unwrap();
+    let local = service
+        .replace("/usr/local/bin/rmxsmtpd", RMXSMTPD)
+        .replace("/var/qmail/bin/qmail-smtpd", "/bin/cat");
+    std::fs::write(dir.0.join("rmxsmtpd@.service"), local).unwrap();
+    let output = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(dir.0.join("rmxsmtpd.socket"))
+        .arg(dir.0.join("rmxsmtpd@.service"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let complaints = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        complaints.trim().is_empty(),
+        "systemd-analyze: {complaints}"
+    );
+}
+
+// ---- The demo --------------------------------------------------------------
+
+#[test]
+fn the_demo_shows_the_three_clients() {
+    let played = scenes::play(Path::new(RMXSMTPD)).unwrap();
+    let logs: Vec<String> = played
+        .iter()
+        .map(|s| {
+            s.log
+                .split_once(": pid ")
+                .unwrap()
+                .1
+                .split_once(": ")
+                .unwrap()
+                .1
+                .to_string()
+        })
+        .collect();
+    assert_eq!(logs[0], "198.51.100.5 pass 100.51.198.in-addr.arpa accept");
+    assert!(
+        logs[1].starts_with("198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 Your IP"),
+        "{}",
+        logs[1]
+    );
+    assert_eq!(logs[2], "203.0.113.7 none - accept");
+    let reply_to = |scene: &scenes::Scene, command: &str| -> String {
+        let at = scene
+            .transcript
+            .iter()
+            .position(|l| l.starts_with(&format!("C: {command}")))
+            .unwrap();
+        scene.transcript[at + 1].clone()
+    };
+    assert!(played[0].transcript[0].ends_with("(RMXRESULT=pass)"));
+    assert_eq!(reply_to(&played[0], "RCPT"), "S: 250 ok");
+    assert_eq!(played[1].transcript[0], "S: 220 mail.example.com");
+    assert!(reply_to(&played[1], "RCPT").starts_with("S: 451 4.7.1 Your IP [198.51.100.10]"));
+    assert_eq!(reply_to(&played[1], "QUIT"), "S: 221 mail.example.com");
+    assert!(played[2].transcript[0].ends_with("(RMXRESULT=none)"));
+    assert_eq!(reply_to(&played[2], "RCPT"), "S: 250 ok");
+    let shown = scenes::render(&played);
+    for scene in &played {
+        assert!(shown.contains(&scene.log));
+        for line in &scene.transcript {
+            assert!(shown.contains(line.as_str()));
+        }
+    }
+}
+
+// ---- The documents ---------------------------------------------------------
+
+/// A line as it compares: roff escapes undone, blanks squeezed.
+fn normal(line: &str) -> String {
+    let line = line.replace("\\e", "\\").replace("\\&", "");
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every line of every example file, normalised.
+fn example_lines() -> BTreeSet<String> {
+    fn walk(dir: &Path, into: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, into);
+            } else if path.extension().is_none_or(|e| e != "rs") {
+                into.extend(read(&path).lines().map(normal));
+            }
+        }
+    }
+    let mut lines = BTreeSet::new();
+    walk(&root().join("examples"), &mut lines);
+    lines
+}
+
+fn assert_from_examples(document: &str, lines: &[&str]) {
+    let known = example_lines();
+    for line in lines {
+        let line = normal(line);
+        if !line.is_empty() {
+            assert!(
+                known.contains(&line),
+                "{document}: {line:?} is in no example file"
+            );
+        }
+    }
+}
+
+/// The literal displays of a manual's EXAMPLES section, other than
+/// rmxcheck sessions, come from the example files.
+#[test]
+fn the_manuals_examples_come_from_the_example_files() {
+    let page = read(&root().join("man/rmxsmtpd.8"));
+    let examples = page
+        .split(".Sh EXAMPLES")
+        .nth(1)
+        .unwrap()
+        .split("\n.Sh ")
+        .next()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut inside = false;
+    for line in examples.lines() {
+        match line {
+            l if l.starts_with(".Bd -literal") => inside = true,
+            ".Ed" => inside = false,
+            l if inside => lines.push(l),
+            _ => {}
+        }
+    }
+    assert!(lines.len() > 15, "the EXAMPLES section has displays");
+    assert_from_examples("rmxsmtpd.8", &lines);
+}
+
+/// README code blocks: `sh` blocks hold commands, each run by a test or by
+/// `make check`; untagged blocks quote example files; `text` blocks show
+/// synopses and output.
+#[test]
+fn every_readme_command_is_run_and_every_snippet_is_an_example() {
+    let readme = read(&root().join("README.md"));
+    let makefile = read(&root().join("Makefile"));
+    let check = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("check:"))
+        .expect("a check target");
+    let mut commands = 0;
+    let mut quoted = Vec::new();
+    let mut synopses: Vec<String> = Vec::new();
+    let mut block: Option<&str> = None;
+    let mut after_command = false;
+    for line in readme.lines() {
+        if let Some(tag) = line.strip_prefix("```") {
+            block = if block.is_some() { None } else { Some(tag) };
+            after_command = false;
+            if tag == "text" {
+                synopses.push(String::new());
+            }
+            continue;
+        }
+        if block == Some("text") {
+            let last = synopses.last_mut().expect("opened above");
+            last.push(' ');
+            last.push_str(line);
+        }
+        match block {
+            Some("sh") => {
+                // A command has a `$ ` prompt, or stands alone in its block;
+                // the lines after a prompted command are its output.
+                let command = match line.strip_prefix("$ ") {
+                    Some(command) => command,
+                    None if after_command => continue,
+                    None => line,
+                };
+                after_command = true;
+                commands += 1;
+                match command {
+                    // make check runs the demo; CI runs make check.
+                    "make demo" => assert!(check.split_whitespace().any(|t| t == "demo")),
+                    "make check" => assert!(read(&root().join(".ci/run")).contains("make check")),
+                    // tests/install.rs
+                    "make install PREFIX=/usr/local" => {}
+                    // Run against NSD, output compared: see above.
+                    c if c.starts_with("rmxcheck ") => {}
+                    // A test target: make check runs cargo test, all of them.
+                    c if c.starts_with("cargo test --test ") => {
+                        let target = &c["cargo test --test ".len()..];
+                        let file = root().join(format!("tests/{target}.rs"));
+                        assert!(file.exists(), "README: {c}: no {}", file.display());
+                        assert!(makefile.contains("\n\t$(CARGO) test"));
+                    }
+                    other => panic!("README command {other:?} is run by no test"),
+                }
+            }
+            Some("") => quoted.push(line),
+            _ => {}
+        }
+    }
+    assert!(commands >= 4, "the README shows its commands in sh blocks");
+    assert!(quoted.len() > 10, "the README quotes the examples");
+    assert_from_examples("README.md", &quoted);
+    // The synopses are the programs' own usage lines.
+    let mut shown = 0;
+    for program in [RMXSMTPD, RMXCHECK] {
+        let output = Command::new(program).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(100),
+            "{program} with no arguments"
+        );
+        let error = String::from_utf8_lossy(&output.stderr);
+        let usage = normal(error.split_once("usage: ").expect("a usage line").1);
+        let name = usage.split(' ').next().unwrap().to_string();
+        for synopsis in synopses.iter().map(|s| normal(s)) {
+            if synopsis.starts_with(&format!("{name} [")) {
+                assert_eq!(synopsis, usage, "README synopsis of {name}");
+                shown += 1;
+            }
+        }
+    }
+    assert_eq!(shown, 2, "the README shows both synopses");
+}

@@ -1,0 +1,339 @@
+//! The rmxcheck binary end to end against the scriptable DNS responder
+//! (DESIGN.md §9): the report, the parseable line, every warning the issue
+//! lists, the exit statuses over several addresses, usage errors, and the
+//! full lookup without an early stop.
+
+mod support;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use support::responder::{Behaviour, DeadServer, Responder, Zone};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rmxcheck");
+const Z24: &str = "100.51.198.in-addr.arpa";
+const Z16: &str = "51.198.in-addr.arpa";
+
+/// rmxcheck asking only `dns`, with nothing else in its environment.
+fn run(dns: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DNSCACHEIP", dns)
+        .args(args)
+        .output()
+        .expect("run rmxcheck")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn warnings(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn two_mtas() -> Zone {
+    Zone::new()
+        .mx(Z24, 10, "mx1.example.net")
+        .mx(Z24, 20, "mx2.example.net")
+        .a("mx1.example.net", "198.51.100.5")
+        .a("mx2.example.net", "198.51.100.6")
+}
+
+#[test]
+fn the_report_lists_names_exchanges_and_the_result() {
+    let dns = Responder::start(two_mtas());
+    let output = run(&dns.addr().to_string(), &["198.51.100.6"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.6\n\
+         \x20 /24 100.51.198.in-addr.arpa: list of 2 exchanges\n\
+         \x20   MX 10 mx1.example.net: 198.51.100.5\n\
+         \x20   MX 20 mx2.example.net: 198.51.100.6  <- matches\n\
+         \x20 result: pass: 198.51.100.6 is an address of mx2.example.net, listed at \
+         100.51.198.in-addr.arpa\n"
+    );
+    assert!(warnings(&output).is_empty(), "{:?}", warnings(&output));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn every_exchange_is_resolved_even_after_a_match() {
+    let dns = Responder::start(two_mtas());
+    let output = run(&dns.addr().to_string(), &["-p", "198.51.100.5"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n"
+    );
+    assert_eq!(dns.queries("mx1.example.net", "A"), 1);
+    assert_eq!(dns.queries("mx2.example.net", "A"), 1, "no early stop");
+}
+
+#[test]
+fn parseable_lines_and_exit_statuses_over_several_addresses() {
+    let dns = Responder::start(two_mtas().null_mx("113.0.203.in-addr.arpa"));
+    let dns = dns.addr().to_string();
+    let output = run(
+        &dns,
+        &[
+            "-p",
+            "198.51.100.5",
+            "198.51.100.10",
+            "203.0.113.7",
+            "::ffff:198.51.100.6",
+        ],
+    );
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n\
+         198.51.100.10 fail 100.51.198.in-addr.arpa no match among 2 listed exchanges\n\
+         203.0.113.7 fail 113.0.203.in-addr.arpa null MX\n\
+         198.51.100.6 pass 100.51.198.in-addr.arpa mx2.example.net.\n"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    // No list anywhere: NXDOMAIN for the /64, the /48 too.
+    let cases: [(&[&str], i32); 6] = [
+        (&["198.51.100.5", "198.51.100.6"], 0),
+        (&["198.51.100.5", "2001:db8::1"], 2),
+        (&["-s", "198.51.100.5", "2001:db8::1"], 1),
+        (&["2001:db8::1", "198.51.100.10"], 1),
+        (&["2001:db8::1", "-s"], 1),
+        (&["2001:db8::1"], 2),
+    ];
+    for (args, want) in cases {
+        let output = run(&dns, args);
+        assert_eq!(output.status.code(), Some(want), "rmxcheck {args:?}");
+    }
+    let output = run(&dns, &["-p", "2001:db8::1"]);
+    assert_eq!(stdout(&output), "2001:db8::1 none - no list\n");
+}
+
+#[test]
+fn a_temporary_error_wins_the_exit_status() {
+    let dead = DeadServer::start();
+    let started = Instant::now();
+    let output = run(&dead.addr().to_string(), &["-p", "-T", "1", "198.51.100.5"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 temperror 100.51.198.in-addr.arpa timeout after 1 s\n"
+    );
+    assert_eq!(output.status.code(), Some(111));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "-T bounds the lookup"
+    );
+    // A failed exchange is temporary too, even beside a failure.
+    let dns = Responder::start(two_mtas().null_mx("113.0.203.in-addr.arpa"));
+    dns.script("mx2.example.net", "A", vec![Behaviour::ServFail]);
+    let output = run(
+        &dns.addr().to_string(),
+        &["-p", "203.0.113.7", "198.51.100.10"],
+    );
+    assert_eq!(
+        stdout(&output),
+        "203.0.113.7 fail 113.0.203.in-addr.arpa null MX\n\
+         198.51.100.10 temperror 100.51.198.in-addr.arpa exchange mx2.example.net.: \
+         no server answered: SERVFAIL\n"
+    );
+    assert_eq!(output.status.code(), Some(111));
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 198.51.100.10: exchange mx2.example.net of {Z24} could not \
+             be resolved: no server answered: SERVFAIL"
+        )]
+    );
+}
+
+#[test]
+fn warns_about_exchanges_that_add_nothing() {
+    let dns = Responder::start(
+        Zone::new()
+            .mx(Z24, 10, "mx1.example.net")
+            .mx(Z24, 20, "gone.example.net")
+            .mx(Z24, 30, "v6only.example.net")
+            .a("mx1.example.net", "198.51.100.5")
+            .aaaa("v6only.example.net", "2001:db8::25"),
+    );
+    let output = run(&dns.addr().to_string(), &["198.51.100.5"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report = stdout(&output);
+    assert!(
+        report.contains("    MX 20 gone.example.net: NXDOMAIN: does not exist\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("    MX 30 v6only.example.net: NODATA: no IPv4 (A) address\n"),
+        "{report}"
+    );
+    assert_eq!(
+        warnings(&output),
+        [
+            format!(
+                "rmxcheck: warning: 198.51.100.5: exchange gone.example.net of {Z24} does not \
+                 resolve (NXDOMAIN)"
+            ),
+            format!(
+                "rmxcheck: warning: 198.51.100.5: exchange v6only.example.net of {Z24} has no \
+                 IPv4 (A) address"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn warns_about_an_ipv4_literal_for_an_ipv6_client() {
+    let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let dns = Responder::start(
+        Zone::new()
+            .mx(z64, 10, "198.51.100.5")
+            .mx(z64, 20, "mx1.example.net")
+            .aaaa("mx1.example.net", "2001:db8:1:2::25"),
+    );
+    let output = run(
+        &dns.addr().to_string(),
+        &["-6", "64", "-p", "2001:db8:1:2::99"],
+    );
+    assert_eq!(
+        stdout(&output),
+        format!("2001:db8:1:2::99 fail {z64} no match among 2 listed exchanges\n")
+    );
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 2001:db8:1:2::99: exchange 198.51.100.5 of {z64} is an IPv4 \
+             address literal: it never matches an IPv6 client"
+        )]
+    );
+}
+
+#[test]
+fn warns_about_more_than_twenty_exchanges() {
+    let mut zone = Zone::new();
+    for n in 0..25u16 {
+        let host = format!("mx{n:02}.example.net");
+        zone = zone
+            .mx(Z24, 10 + n, &host)
+            .a(&host, &format!("198.51.100.{}", 100 + n));
+    }
+    let dns = Responder::start(zone);
+    // mx22 is past the cap: its address is not on the list.
+    let output = run(&dns.addr().to_string(), &["-p", "198.51.100.122"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.122 fail 100.51.198.in-addr.arpa no match among 20 listed exchanges\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 198.51.100.122: {Z24} has 25 exchanges: only the first 20 by \
+             preference are used, 5 ignored"
+        )]
+    );
+    assert_eq!(dns.queries("mx22.example.net", "A"), 0, "not resolved");
+    let output = run(&dns.addr().to_string(), &["198.51.100.105"]);
+    assert!(
+        stdout(&output).contains(": list of 20 exchanges, 5 more ignored\n"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn warns_about_a_sixteen_shadowed_by_a_twenty_four() {
+    let dns = Responder::start(
+        two_mtas()
+            .mx(Z16, 10, "relay.example.net")
+            .a("relay.example.net", "198.51.100.7"),
+    );
+    let output = run(
+        &dns.addr().to_string(),
+        &["-4", "24,16", "-p", "198.51.100.7"],
+    );
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.7 fail 100.51.198.in-addr.arpa no match among 2 listed exchanges\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 198.51.100.7: the list at {Z16} (/16) is shadowed by the list \
+             at {Z24} (/24), which decides for this address"
+        )]
+    );
+}
+
+#[test]
+fn a_broader_list_decides_where_the_narrower_name_has_none() {
+    let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let z48 = "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let dns = Responder::start(
+        Zone::new()
+            .mx(z64, 10, "mx1.example.net")
+            .mx(z48, 10, "relay.example.net")
+            .aaaa("mx1.example.net", "2001:db8:1:2::25")
+            .aaaa("relay.example.net", "2001:db8:1:3::7"),
+    );
+    let dns = dns.addr().to_string();
+    let output = run(&dns, &["-p", "2001:db8:1:3::7"]);
+    assert_eq!(
+        stdout(&output),
+        format!("2001:db8:1:3::7 pass {z48} relay.example.net.\n")
+    );
+    assert!(warnings(&output).is_empty(), "{:?}", warnings(&output));
+    // In the /64 that has a list of its own, the /48's is shadowed.
+    let output = run(&dns, &["-p", "2001:db8:1:2::25"]);
+    assert_eq!(
+        stdout(&output),
+        format!("2001:db8:1:2::25 pass {z64} mx1.example.net.\n")
+    );
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 2001:db8:1:2::25: the list at {z48} (/48) is shadowed by the \
+             list at {z64} (/64), which decides for this address"
+        )]
+    );
+}
+
+#[test]
+fn warns_about_a_null_mx_among_others() {
+    let dns = Responder::start(two_mtas().null_mx(Z24));
+    let output = run(&dns.addr().to_string(), &["-p", "198.51.100.6"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.6 pass 100.51.198.in-addr.arpa mx2.example.net.\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 198.51.100.6: {Z24} has a null MX beside other MX records \
+             (RFC 7505 forbids it): the null MX is ignored"
+        )]
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line_and_ask_nothing() {
+    let dns = Responder::start(two_mtas());
+    for args in [
+        &[][..],
+        &["-x", "198.51.100.5"],
+        &["-T", "0", "198.51.100.5"],
+        &["-4", "20", "198.51.100.5"],
+        &["198.51.100.5", "mx1.example.net"],
+        &["198.51.100.5", "198.51.100"],
+    ] {
+        let output = run(&dns.addr().to_string(), args);
+        assert_eq!(output.status.code(), Some(100), "rmxcheck {args:?}");
+        assert!(stdout(&output).is_empty());
+        let error = warnings(&output);
+        assert_eq!(error.len(), 1, "{error:?}");
+        assert!(error[0].starts_with("rmxcheck: usage error: "), "{error:?}");
+    }
+    assert_eq!(dns.total_queries(), 0, "a bad argument stops every lookup");
+}
