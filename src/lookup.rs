@@ -69,6 +69,23 @@ pub enum Addrs {
     Failed(dns::Error),
 }
 
+impl Findings {
+    /// Nothing known yet of the lists at `names` for `client`.
+    pub fn pending(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
+        Findings {
+            client,
+            names: names
+                .into_iter()
+                .map(|(prefix, name)| NameFindings {
+                    prefix,
+                    name,
+                    list: List::Pending,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Exchange {
     /// Whether this exchange is the client.
     pub fn matches(&self, client: IpAddr) -> bool {
@@ -96,17 +113,7 @@ pub fn lookup(
     timeout: Duration,
     enough: impl Fn(&Findings) -> bool,
 ) -> Findings {
-    let mut findings = Findings {
-        client,
-        names: names
-            .into_iter()
-            .map(|(prefix, name)| NameFindings {
-                prefix,
-                name,
-                list: List::Pending,
-            })
-            .collect(),
-    };
+    let mut findings = Findings::pending(client, names);
     let mut resolver = Resolver::new(config, timeout);
     let mut waiting: HashMap<QueryId, Waiter> = HashMap::new();
     for (i, entry) in findings.names.iter().enumerate() {

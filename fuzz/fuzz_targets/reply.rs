@@ -23,9 +23,7 @@ use rmxsmtpd::date::Date;
 use rmxsmtpd::dns::wire::{self, Reply};
 use rmxsmtpd::dns::{Answer, Error, Question};
 use rmxsmtpd::log::Entry;
-use rmxsmtpd::lookup::{
-    Addrs, Findings, List, MAX_EXCHANGES, NameFindings, addrs_from, list_from, literal,
-};
+use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, addrs_from, list_from, literal};
 use rmxsmtpd::names::{Prefixes, reverse_names};
 use rmxsmtpd::verdict::{Action, Outcome, Policy, Unpublished, decide, judge};
 
@@ -46,17 +44,7 @@ fuzz_target!(|data: &[u8]| {
         IpAddr::V6(_) => RecordType::AAAA,
     };
     let mut frames = Frames(rest);
-    let mut findings = Findings {
-        client,
-        names: reverse_names(client, &Prefixes::default())
-            .into_iter()
-            .map(|(prefix, name)| NameFindings {
-                prefix,
-                name,
-                list: List::Pending,
-            })
-            .collect(),
-    };
+    let mut findings = Findings::pending(client, reverse_names(client, &Prefixes::default()));
     for entry in &mut findings.names {
         if let Some(outcome) = frames
             .next()
