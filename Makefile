@@ -4,6 +4,7 @@
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      rmxsmtpd against rblsmtpd, side by side (root; not in CI)
 #   make clean
 
 PREFIX ?= /usr/local
@@ -18,7 +19,7 @@ RELEASE = target/release
 # Where install-files takes the binaries from; `make install` builds them here.
 BINARIES ?= $(RELEASE)
 
-.PHONY: all check lint lint-man demo test install install-files clean fuzz soak
+.PHONY: all check lint lint-man demo test install install-files clean fuzz soak bench
 
 all:
 	$(CARGO) build --release
@@ -75,3 +76,8 @@ fuzz:
 
 soak:
 	soak/run
+
+# rmxsmtpd against rblsmtpd, side by side (issue 6), not part of CI: needs
+# root and the Debian packages bench/run names. Prints the README's table.
+bench:
+	bench/run
