@@ -15,14 +15,20 @@ MANDIR ?= $(PREFIX)/share/man
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 MAN1DIR = $(DESTDIR)$(MANDIR)/man1
 MAN8DIR = $(DESTDIR)$(MANDIR)/man8
-RELEASE = target/release
+# The release binaries are linked statically (glibc crt-static, no PIE): no
+# dynamic loader at start-up, the largest cost rmxsmtpd had per connection
+# beyond rblsmtpd's (README, "Benchmarks"). --target keeps these flags off the
+# proc-macros that hickory-proto's dependencies build for the host.
+HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+STATIC_RUSTFLAGS = -C target-feature=+crt-static -C relocation-model=static
+RELEASE = target/$(HOST)/release
 # Where install-files takes the binaries from; `make install` builds them here.
 BINARIES ?= $(RELEASE)
 
 .PHONY: all check lint lint-man demo test install install-files clean fuzz soak bench
 
 all:
-	$(CARGO) build --release
+	RUSTFLAGS='$(STATIC_RUSTFLAGS)' $(CARGO) build --release --target $(HOST)
 
 # Lints first, then the README's first command, tests last: the run ends
 # with cargo test's summary.

@@ -158,17 +158,29 @@ fn make_install_builds_then_installs_the_same_files() {
     let plan = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = plan.lines().collect();
     let d = dest.0.display();
+    // The release build is static, for the host target named explicitly.
+    let rustc = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("run rustc");
+    let version = String::from_utf8_lossy(&rustc.stdout);
+    let host = version
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host");
+    let release = format!("target/{host}/release");
     assert_eq!(
         lines,
         [
-            "cargo build --release".to_string(),
+            format!(
+                "RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' \
+                 cargo build --release --target {host}"
+            ),
             "make install-files".to_string(),
             format!(
                 "install -d {d}/usr/local/bin {d}/usr/local/share/man/man1 {d}/usr/local/share/man/man8"
             ),
-            format!(
-                "install -m 755 target/release/rmxsmtpd target/release/rmxcheck {d}/usr/local/bin"
-            ),
+            format!("install -m 755 {release}/rmxsmtpd {release}/rmxcheck {d}/usr/local/bin"),
             format!("install -m 644 man/rmxcheck.1 {d}/usr/local/share/man/man1"),
             format!("install -m 644 man/rmxsmtpd.8 {d}/usr/local/share/man/man8"),
         ]
