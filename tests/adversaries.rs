@@ -1,6 +1,7 @@
 //! Hostile peers (issue 7). DNS adversaries, against the fixture responder:
 //! forged replies, a thousand-record list, CNAME and compression loops, a
-//! reply as large as a DNS message gets (64 KiB), a reply after the deadline. Client adversaries, against the
+//! reply as large as a DNS message gets (64 KiB, over TCP and as one UDP
+//! datagram), a reply after the deadline. Client adversaries, against the
 //! real binary's held session on a socketpair: 10 MB without a newline,
 //! 10,000 pipelined commands, slowloris, a client that never reads. Each
 //! client case reads the child's peak memory (VmHWM) while it runs and holds
@@ -213,21 +214,18 @@ fn a_compression_pointer_loop_is_an_error() {
     }
 }
 
-#[test]
-fn a_64_kib_reply_over_tcp() {
-    // As many A records as fit in one message (hickory sets TC past 65,535
-    // bytes, and TC over TCP is a malformed reply).
-    const ADDRESSES: u32 = 2170;
+/// A zone whose exchange `big.example.net` has `count` A records, and the
+/// encoded reply to its A question; the client that passes is the last.
+fn big_zone(count: u32) -> (Zone, Vec<u8>, String) {
     let host = "big.example.net";
-    let last = format!("198.18.{}.{}", (ADDRESSES - 1) / 256, (ADDRESSES - 1) % 256);
-    let zone_name = format!("{}.18.198.in-addr.arpa", (ADDRESSES - 1) / 256);
+    let address = |n: u32| format!("198.18.{}.{}", n / 256, n % 256);
+    let zone_name = format!("{}.18.198.in-addr.arpa", (count - 1) / 256);
     let mut zone = Zone::new().mx(&zone_name, 10, host);
     let mut records = Vec::new();
     let owner = Name::from_ascii(format!("{host}.")).expect("a name");
-    for n in 0..ADDRESSES {
-        let address = format!("198.18.{}.{}", n / 256, n % 256);
-        zone = zone.a(host, &address);
-        let a = RData::A(A(address.parse().expect("an address")));
+    for n in 0..count {
+        zone = zone.a(host, &address(n));
+        let a = RData::A(A(address(n).parse().expect("an address")));
         records.push(Record::from_rdata(owner.clone(), 300, a));
     }
     // The reply the responder sends, measured the same way.
@@ -236,18 +234,45 @@ fn a_64_kib_reply_over_tcp() {
     reply.add_answers(records);
     reply.set_edns(Edns::new());
     let bytes = reply.to_vec().expect("it encodes");
+    let decoded = Message::from_vec(&bytes).expect("it decodes");
+    assert!(!decoded.metadata.truncation && decoded.answers.len() == count as usize);
+    (zone, bytes, address(count - 1))
+}
+
+#[test]
+fn a_64_kib_reply_over_tcp() {
+    // As many A records as fit in one message (hickory sets TC past 65,535
+    // bytes, and TC over TCP is a malformed reply).
+    let (zone, bytes, last) = big_zone(2170);
     assert!(
         (65_000..=65_535).contains(&bytes.len()),
         "{} bytes",
         bytes.len()
     );
-    let decoded = Message::from_vec(&bytes).expect("it decodes");
-    assert!(!decoded.metadata.truncation && decoded.answers.len() == ADDRESSES as usize);
-
     let dns = Responder::start(zone);
     let (_, outcome, _) = look_up(&dns, &last);
-    assert_eq!(outcome, Outcome::Pass, "the last of {ADDRESSES} addresses");
-    assert_eq!(dns.tcp_queries(host, "A"), 1);
+    assert_eq!(outcome, Outcome::Pass, "the last of 2170 addresses");
+    assert_eq!(dns.tcp_queries("big.example.net", "A"), 1);
+}
+
+/// A server that ignores the EDNS payload size offered (RFC 6891 §6.2.5)
+/// and sends the largest datagram UDP over IPv4 carries (65,507 bytes): it
+/// is read whole, into a receive buffer that is never zeroed first, and
+/// its last record counts.
+#[test]
+fn a_64_kib_datagram_is_read_whole() {
+    let (zone, bytes, last) = big_zone(2168);
+    assert!(
+        (65_000..=65_507).contains(&bytes.len()),
+        "{} bytes",
+        bytes.len()
+    );
+    let dns = Responder::start(zone);
+    dns.script("big.example.net", "A", vec![Behaviour::RawWithId(bytes)]);
+    let (_, outcome, _) = look_up(&dns, &last);
+    assert_eq!(outcome, Outcome::Pass, "the last of 2168 addresses");
+    assert_eq!(dns.queries("big.example.net", "A"), 1);
+    assert_eq!(dns.tcp_queries("big.example.net", "A"), 0);
 }
 
 #[test]
