@@ -156,7 +156,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(permanent: bool, detail: &'static str, template: &str, client: &str) -> Rejection {
+    fn new(permanent: bool, detail: &'static str, template: &[u8], client: &str) -> Rejection {
         Rejection {
             permanent,
             detail,
@@ -190,6 +190,8 @@ pub enum Action {
 /// What the environment says before any lookup (the rblsmtpd convention for
 /// tcprules): `RMXSMTPD` set and empty, or `RELAYCLIENT` set, skips the
 /// lookup; `RMXSMTPD` with text rejects with it, permanently after a `-`.
+/// The text is bytes, in whatever encoding the rule was written: Latin-1
+/// text refuses as well as ASCII does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Screen {
     Lookup,
@@ -197,16 +199,16 @@ pub enum Screen {
     Reject(Rejection),
 }
 
-pub fn screen(rmxsmtpd: Option<&str>, relayclient: bool, policy: &Policy, client: &str) -> Screen {
+pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, policy: &Policy, client: &str) -> Screen {
     match rmxsmtpd {
-        Some("") => Screen::Skip("RMXSMTPD is empty"),
+        Some(b"") => Screen::Skip("RMXSMTPD is empty"),
         Some(text) => {
-            let (permanent, text) = match text.strip_prefix('-') {
+            let (permanent, text) = match text.strip_prefix(b"-") {
                 Some(rest) => (true, rest),
                 None => (false, text),
             };
             let template = if text.is_empty() {
-                &policy.message
+                policy.message.as_bytes()
             } else {
                 text
             };
@@ -223,7 +225,7 @@ pub fn decide(outcome: Outcome, policy: &Policy, today: Date, client: &str) -> A
         Action::Reject(Rejection::new(
             policy.permanent,
             "7.1",
-            &policy.message,
+            policy.message.as_bytes(),
             client,
         ))
     };
@@ -236,9 +238,12 @@ pub fn decide(outcome: Outcome, policy: &Policy, today: Date, client: &str) -> A
             Unpublished::RejectFrom(day) if today >= day => refuse(),
             Unpublished::RejectFrom(_) => Action::Accept,
         },
-        Outcome::TempError if policy.reject_temperror => {
-            Action::Reject(Rejection::new(false, "4.3", TEMPERROR_MESSAGE, client))
-        }
+        Outcome::TempError if policy.reject_temperror => Action::Reject(Rejection::new(
+            false,
+            "4.3",
+            TEMPERROR_MESSAGE.as_bytes(),
+            client,
+        )),
         Outcome::TempError => Action::Accept,
     }
 }
@@ -481,16 +486,16 @@ mod tests {
 
     #[test]
     fn reply_lines() {
-        let temporary = Rejection::new(false, "7.1", DEFAULT_MESSAGE, CLIENT);
+        let temporary = Rejection::new(false, "7.1", DEFAULT_MESSAGE.as_bytes(), CLIENT);
         assert_eq!(
             temporary.reply(),
             "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! Contact your mail or your network administrator."
         );
         assert!(temporary.farewell().starts_with("421 4.7.1 Your IP"));
-        let permanent = Rejection::new(true, "7.1", "go away", CLIENT);
+        let permanent = Rejection::new(true, "7.1", b"go away", CLIENT);
         assert_eq!(permanent.reply(), "554 5.7.1 go away");
         assert_eq!(permanent.farewell(), "554 5.7.1 go away");
-        let dns = Rejection::new(false, "4.3", "later", CLIENT);
+        let dns = Rejection::new(false, "4.3", b"later", CLIENT);
         assert_eq!(dns.reply(), "451 4.4.3 later");
         assert_eq!(dns.farewell(), "421 4.4.3 later");
     }
@@ -498,19 +503,19 @@ mod tests {
     #[test]
     fn screen_table() {
         let policy = Policy::default();
-        let cases: [(Option<&str>, bool, Screen); 8] = [
+        let cases: [(Option<&[u8]>, bool, Screen); 10] = [
             (None, false, Screen::Lookup),
             (None, true, Screen::Skip("RELAYCLIENT is set")),
-            (Some(""), false, Screen::Skip("RMXSMTPD is empty")),
-            (Some(""), true, Screen::Skip("RMXSMTPD is empty")),
+            (Some(b""), false, Screen::Skip("RMXSMTPD is empty")),
+            (Some(b""), true, Screen::Skip("RMXSMTPD is empty")),
             (
-                Some("blocked [%i]"),
+                Some(b"blocked [%i]"),
                 false,
-                Screen::Reject(Rejection::new(false, "7.1", "blocked [%i]", CLIENT)),
+                Screen::Reject(Rejection::new(false, "7.1", b"blocked [%i]", CLIENT)),
             ),
             // RMXSMTPD wins over RELAYCLIENT, as RBLSMTPD does in rblsmtpd.
             (
-                Some("-gone\r\n"),
+                Some(b"-gone\r\n"),
                 true,
                 Screen::Reject(Rejection {
                     permanent: true,
@@ -519,14 +524,39 @@ mod tests {
                 }),
             ),
             (
-                Some("-"),
+                Some(b"-"),
                 false,
-                Screen::Reject(Rejection::new(true, "7.1", DEFAULT_MESSAGE, CLIENT)),
+                Screen::Reject(Rejection::new(
+                    true,
+                    "7.1",
+                    DEFAULT_MESSAGE.as_bytes(),
+                    CLIENT,
+                )),
             ),
             (
-                Some("x"),
+                Some(b"x"),
                 false,
-                Screen::Reject(Rejection::new(false, "7.1", "x", CLIENT)),
+                Screen::Reject(Rejection::new(false, "7.1", b"x", CLIENT)),
+            ),
+            // Text that is not UTF-8 is still text, each byte outside
+            // printable ASCII shown as `?`.
+            (
+                Some(b"go away \xe9t\xe9"),
+                false,
+                Screen::Reject(Rejection {
+                    permanent: false,
+                    detail: "7.1",
+                    text: "go away ?t?".into(),
+                }),
+            ),
+            (
+                Some(b"-go away \xe9t\xe9"),
+                false,
+                Screen::Reject(Rejection {
+                    permanent: true,
+                    detail: "7.1",
+                    text: "go away ?t?".into(),
+                }),
             ),
         ];
         for (rmxsmtpd, relayclient, want) in cases {
@@ -536,7 +566,7 @@ mod tests {
                 "{rmxsmtpd:?} {relayclient}"
             );
         }
-        let Screen::Reject(r) = screen(Some("blocked [%i]"), false, &policy, CLIENT) else {
+        let Screen::Reject(r) = screen(Some(b"blocked [%i]"), false, &policy, CLIENT) else {
             panic!()
         };
         assert_eq!(r.reply(), "451 4.7.1 blocked [198.51.100.10]");

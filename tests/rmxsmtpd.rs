@@ -252,6 +252,30 @@ fn rmxsmtpd_text_refuses_without_lookup() {
 }
 
 #[test]
+fn rmxsmtpd_text_that_is_not_utf8_still_refuses() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dns = dns();
+    // A tcprules block written in Latin-1, and one in UTF-8: each byte
+    // outside printable ASCII is one `?`, on the wire and in the log alike.
+    for (text, refusal) in [
+        (&b"go away \xe9t\xe9"[..], "451 4.7.1 go away ?t?"),
+        (b"-go away \xe9t\xe9", "554 5.7.1 go away ?t?"),
+        ("-go away été".as_bytes(), "554 5.7.1 go away ??t??"),
+    ] {
+        let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
+        wrapper.command.env("RMXSMTPD", OsStr::from_bytes(text));
+        let outcome = wrapper.run(SMTP);
+        assert_held(&outcome, refusal);
+        assert_eq!(
+            outcome.log(),
+            format!("{LISTED} skip - reject: {refusal} (RMXSMTPD is set)")
+        );
+    }
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
 fn dry_run_logs_the_rejection_and_execs() {
     let dns = dns();
     let outcome = run(&dns, UNLISTED, &["-n"], SMTP);
