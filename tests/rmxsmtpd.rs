@@ -287,6 +287,34 @@ fn dry_run_logs_the_rejection_and_execs() {
 }
 
 #[test]
+fn dry_run_keeps_the_administrators_own_refusals() {
+    // -n is a dry run of the Reverse MX check; RMXSMTPD text still refuses.
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-n"])
+        .env("RMXSMTPD", "-go away")
+        .run(SMTP);
+    assert_held(&outcome, "554 5.7.1 go away");
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} skip - reject: 554 5.7.1 go away (RMXSMTPD is set)")
+    );
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-n", "-q"])
+        .env("RMXSMTPD", "go away")
+        .run(SMTP);
+    assert_held(&outcome, "451 4.7.1 go away");
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} skip - reject: 451 4.7.1 go away (RMXSMTPD is set)")
+    );
+    // An empty RMXSMTPD still skips the lookup under -n.
+    let outcome = Wrapper::new(dns.addr(), UNLISTED, &["-n"])
+        .env("RMXSMTPD", "")
+        .run(SMTP);
+    assert_exec(&outcome, "skip");
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
 fn quiet_logs_only_rejections_and_errors() {
     let dns = dns();
     let outcome = run(&dns, LISTED, &["-q"], SMTP);

@@ -42,16 +42,23 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     let rmxsmtpd = std::env::var_os("RMXSMTPD");
     let relayclient = std::env::var_os("RELAYCLIENT").is_some();
     let mut notes = Vec::new();
-    let (judgement, action) = match screen(
+    // -n is a dry run of the Reverse MX check alone: a refusal that the
+    // administrator wrote in RMXSMTPD still refuses.
+    let (judgement, action, dry_run) = match screen(
         rmxsmtpd.as_deref().map(OsStrExt::as_bytes),
         relayclient,
         &options.policy,
         &shown,
     ) {
-        Screen::Skip(why) => (Judgement::new(Outcome::Skip, None, why), Action::Accept),
+        Screen::Skip(why) => (
+            Judgement::new(Outcome::Skip, None, why),
+            Action::Accept,
+            false,
+        ),
         Screen::Reject(rejection) => (
             Judgement::new(Outcome::Skip, None, "RMXSMTPD is set"),
             Action::Reject(rejection),
+            false,
         ),
         Screen::Lookup => {
             let judgement = match client {
@@ -65,7 +72,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
                 Err(why) => Judgement::new(Outcome::TempError, None, why),
             };
             let action = decide(judgement.outcome, &options.policy, Date::today(), &shown);
-            (judgement, action)
+            (judgement, action, options.dry_run)
         }
     };
     let entry = log::Entry {
@@ -73,7 +80,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
         outcome: judgement.outcome,
         name: judgement.name.as_ref(),
         action: &action,
-        dry_run: options.dry_run,
+        dry_run,
         why: &judgement.why,
         notes: &notes,
     };
@@ -81,7 +88,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
         log::write("rmxsmtpd", &entry.format());
     }
     match action {
-        Action::Reject(rejection) if !options.dry_run => {
+        Action::Reject(rejection) if !dry_run => {
             let dialogue = session::Dialogue::new(&options.name, &rejection);
             // The client may hang up at any time; that ends the session well.
             let _ = session::hold(dialogue, &rejection, options.session_limit);
