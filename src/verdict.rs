@@ -64,6 +64,10 @@ pub struct Judgement {
     pub outcome: Outcome,
     pub name: Option<Name>,
     pub why: String,
+    /// The deciding list had more exchanges than the cap
+    /// ([`crate::lookup::MAX_EXCHANGES`]), and the rest were not resolved:
+    /// the client may be one of them.
+    pub cut: bool,
 }
 
 impl Judgement {
@@ -72,6 +76,7 @@ impl Judgement {
             outcome,
             name: name.cloned(),
             why: why.into(),
+            cut: false,
         }
     }
 }
@@ -89,9 +94,13 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
             }
             List::Unpublished(_) => continue,
             List::Null => return Some(Judgement::new(Outcome::Fail, name, "null MX")),
-            List::Exchanges { hosts, .. } => {
+            List::Exchanges { hosts, ignored, .. } => {
+                let judgement = |outcome, why| Judgement {
+                    cut: *ignored > 0,
+                    ..Judgement::new(outcome, name, why)
+                };
                 if let Some(host) = hosts.iter().find(|h| h.matches(findings.client)) {
-                    return Some(Judgement::new(Outcome::Pass, name, host.host.to_string()));
+                    return Some(judgement(Outcome::Pass, host.host.to_string()));
                 }
                 if hosts.iter().any(|h| h.addrs == Addrs::Pending) {
                     return None;
@@ -101,11 +110,11 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
                     _ => None,
                 }) {
                     let why = format!("exchange {host}: {error}");
-                    return Some(Judgement::new(Outcome::TempError, name, why));
+                    return Some(judgement(Outcome::TempError, why));
                 }
                 let plural = if hosts.len() == 1 { "" } else { "s" };
                 let why = format!("no match among {} listed exchange{plural}", hosts.len());
-                return Some(Judgement::new(Outcome::Fail, name, why));
+                return Some(judgement(Outcome::Fail, why));
             }
         }
     }
@@ -219,23 +228,25 @@ pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, policy: &Policy, clien
     }
 }
 
-/// The action for a lookup's result.
-pub fn decide(outcome: Outcome, policy: &Policy, today: Date, client: &str) -> Action {
-    let refuse = || {
+/// The action for a lookup's result. A `fail` from a list that was cut
+/// (`Judgement::cut`) is refused temporarily even under `-b`: the client may
+/// be one of the exchanges that were not resolved.
+pub fn decide(judgement: &Judgement, policy: &Policy, today: Date, client: &str) -> Action {
+    let refuse = |permanent| {
         Action::Reject(Rejection::new(
-            policy.permanent,
+            permanent,
             "7.1",
             policy.message.as_bytes(),
             client,
         ))
     };
-    match outcome {
+    match judgement.outcome {
         Outcome::Pass | Outcome::Skip => Action::Accept,
-        Outcome::Fail => refuse(),
+        Outcome::Fail => refuse(policy.permanent && !judgement.cut),
         Outcome::None => match policy.unpublished {
             Unpublished::Accept => Action::Accept,
-            Unpublished::Reject => refuse(),
-            Unpublished::RejectFrom(day) if today >= day => refuse(),
+            Unpublished::Reject => refuse(policy.permanent),
+            Unpublished::RejectFrom(day) if today >= day => refuse(policy.permanent),
             Unpublished::RejectFrom(_) => Action::Accept,
         },
         Outcome::TempError if policy.reject_temperror => Action::Reject(Rejection::new(
@@ -450,7 +461,8 @@ mod tests {
                                 unpublished,
                                 message: "no [%i]".into(),
                             };
-                            let got = decide(outcome, &policy, today, CLIENT);
+                            let judgement = Judgement::new(outcome, None, "");
+                            let got = decide(&judgement, &policy, today, CLIENT);
                             let refused = Action::Reject(Rejection {
                                 permanent,
                                 detail: "7.1",
@@ -482,6 +494,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn judge_says_when_the_deciding_list_was_cut() {
+        let off = || exchange("off.example.", found(&["198.51.100.9"]));
+        let on = || exchange("on.example.", found(&[CLIENT]));
+        let cut = |hosts, ignored| List::Exchanges {
+            hosts,
+            ignored,
+            null_dropped: false,
+        };
+        let judged = |lists| {
+            let j = judge(&findings(lists)).unwrap();
+            (j.outcome, j.cut)
+        };
+        assert_eq!(judged(vec![cut(vec![off()], 5)]), (Outcome::Fail, true));
+        assert_eq!(judged(vec![cut(vec![off()], 0)]), (Outcome::Fail, false));
+        assert_eq!(judged(vec![cut(vec![on()], 5)]), (Outcome::Pass, true));
+        // Only the deciding list counts.
+        assert_eq!(
+            judged(vec![cut(vec![off()], 0), cut(vec![on()], 5)]),
+            (Outcome::Fail, false)
+        );
+        assert_eq!(
+            judged(vec![
+                List::Unpublished(Answer::NxDomain),
+                cut(vec![off()], 1)
+            ]),
+            (Outcome::Fail, true)
+        );
+        assert_eq!(judged(vec![List::Null]), (Outcome::Fail, false));
     }
 
     #[test]

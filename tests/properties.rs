@@ -29,7 +29,7 @@ use rmxsmtpd::names::{Prefixes, parse_v4, parse_v6, reverse_names};
 use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
 use rmxsmtpd::text::MAX_MESSAGE;
 use rmxsmtpd::verdict::{
-    Action, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
+    Action, Judgement, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
 };
 
 // ---- A counting allocator: live heap bytes of the current thread ----------
@@ -518,7 +518,7 @@ proptest! {
             Ok(())
         };
         for outcome in Outcome::ALL {
-            let action = decide(outcome, &policy, today, &client);
+            let action = decide(&Judgement::new(outcome, None, ""), &policy, today, &client);
             refusals(&action)?;
             let accepted = action == Action::Accept;
             match outcome {

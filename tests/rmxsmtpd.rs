@@ -411,6 +411,45 @@ fn only_the_first_twenty_exchanges_count() {
         outcome.log()
     );
     assert_eq!(dns.queries("mx20.example.net", "A"), 0, "never resolved");
+    // The client may be one of the exchanges past the cap: the refusal is
+    // temporary whatever -b says, and 421 in place of the greeting under -t 0.
+    let outcome = run(&dns, "198.51.100.120", &["-b"], SMTP);
+    assert_held(
+        &outcome,
+        "451 4.7.1 Your IP [198.51.100.120] is not listed in Reverse MX! \
+         Contact your mail or your network administrator.",
+    );
+    let outcome = run(&dns, "198.51.100.120", &["-b", "-t", "0"], SMTP);
+    assert!(
+        outcome
+            .stdout
+            .starts_with("421 4.7.1 Your IP [198.51.100.120]"),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn an_exchange_at_two_preferences_takes_one_place_under_the_cap() {
+    // Twenty distinct exchanges, mx05 also at a better preference: mx19,
+    // the twentieth distinct name, is still within the cap.
+    let mut zone = Zone::new().mx(ZONE, 5, "mx05.example.net");
+    for n in 0..20u16 {
+        let host = format!("mx{n:02}.example.net");
+        zone = zone
+            .mx(ZONE, 10 + n, &host)
+            .a(&host, &format!("198.51.100.{}", 100 + n));
+    }
+    let dns = Responder::start(zone);
+    let outcome = run(&dns, "198.51.100.119", &["-b"], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(outcome.log(), format!("198.51.100.119 pass {ZONE} accept"));
+    // A list cut at nothing refuses permanently under -b, as any fail does.
+    let outcome = run(&dns, "198.51.100.120", &["-b"], SMTP);
+    assert_held(
+        &outcome,
+        "554 5.7.1 Your IP [198.51.100.120] is not listed in Reverse MX! \
+         Contact your mail or your network administrator.",
+    );
 }
 
 #[test]

@@ -143,7 +143,7 @@ fn verdict(findings: &Findings) {
             unpublished: Unpublished::Reject,
             ..Policy::default()
         };
-        let action = decide(judgement.outcome, &policy, today, &client);
+        let action = decide(&judgement, &policy, today, &client);
         if let Action::Reject(rejection) = &action {
             assert!(printable(&rejection.reply()) && rejection.reply().len() < 220);
         }

@@ -71,7 +71,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
                 }
                 Err(why) => Judgement::new(Outcome::TempError, None, why),
             };
-            let action = decide(judgement.outcome, &options.policy, Date::today(), &shown);
+            let action = decide(&judgement, &options.policy, Date::today(), &shown);
             (judgement, action, options.dry_run)
         }
     };
