@@ -350,9 +350,10 @@ proptest! {
             detail: "7.1",
             text: rmxsmtpd::text::printable(text.iter().collect::<String>(), MAX_MESSAGE),
         };
-        let longest = rejection.reply().len() + 2;
+        let refusal = rejection.reply();
+        let longest = refusal.len() + 2;
         let base = live();
-        let mut dialogue = Dialogue::new(SESSION_NAME, &rejection);
+        let mut dialogue = Dialogue::new(SESSION_NAME, &refusal);
         let mut held = live() - base;
         let (mut out, mut written) = (Vec::new(), Vec::new());
         let (mut consumed, mut rest) = (0, &stream[..]);
@@ -534,11 +535,15 @@ proptest! {
                     prop_assert_eq!(accepted, !refuse);
                 }
             }
+            let reply = match &action {
+                Action::Accept => None,
+                Action::Reject(rejection) => Some(rejection.reply()),
+            };
             let line = Entry {
                 client: &client,
                 outcome,
                 name: Some(&zone),
-                action: &action,
+                refused: reply.as_deref(),
                 dry_run: relayclient,
                 why: &why,
                 notes: std::slice::from_ref(&why),

@@ -758,6 +758,53 @@ fn session_t_0_says_one_line() {
     assert_eq!(outcome.stdout.matches("\r\n").count(), 1);
 }
 
+#[test]
+fn the_log_says_exactly_the_line_the_client_got_under_t_0() {
+    let told = |outcome: &Outcome| {
+        let line = outcome.stdout.strip_suffix("\r\n").expect("one line");
+        assert!(!line.contains("\r\n"), "{outcome:?}");
+        line.to_string()
+    };
+    let outcome = held(&["-t", "0"], SMTP);
+    let line = told(&outcome);
+    assert!(line.starts_with("421 4.7.1 Your IP"), "{line}");
+    assert_eq!(
+        outcome.log(),
+        format!("{UNLISTED} fail {ZONE} reject: {line}")
+    );
+    // With -c, a DNS failure: 421 4.4.3 on the wire and in the log.
+    let dead = DeadServer::start();
+    let outcome = Wrapper::new(dead.addr(), LISTED, &["-T", "1", "-c", "-t", "0"]).run(SMTP);
+    assert!(outcome.report.is_none(), "{outcome:?}");
+    let line = told(&outcome);
+    assert_eq!(
+        line,
+        "421 4.4.3 Reverse MX lookup for [198.51.100.5] failed; try again later."
+    );
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} temperror {ZONE} reject: {line} (timeout after 1 s)")
+    );
+    // From RMXSMTPD, permanent: 554 both ways.
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-t", "0"])
+        .env("RMXSMTPD", "-go away")
+        .run(SMTP);
+    assert_eq!(told(&outcome), "554 5.7.1 go away");
+    assert!(outcome.log().contains(" reject: 554 5.7.1 go away ("));
+    // A dry run says what would have been sent.
+    let outcome = run(&dns, UNLISTED, &["-n", "-t", "0"], SMTP);
+    assert_exec(&outcome, "fail");
+    assert_eq!(
+        outcome.log(),
+        format!(
+            "{UNLISTED} fail {ZONE} dry-run accept, would reject: 421 4.7.1 Your IP \
+             [198.51.100.10] is not listed in Reverse MX! Contact your mail or your \
+             network administrator."
+        )
+    );
+}
+
 // ---- Usage errors and trouble ---------------------------------------------
 
 #[test]

@@ -75,11 +75,16 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
             (judgement, action, options.dry_run)
         }
     };
+    // The one line the client is refused with: the log shows it as sent.
+    let refusal = match &action {
+        Action::Accept => None,
+        Action::Reject(rejection) => Some(session::refusal(rejection, options.session_limit)),
+    };
     let entry = log::Entry {
         client: &shown,
         outcome: judgement.outcome,
         name: judgement.name.as_ref(),
-        action: &action,
+        refused: refusal.as_deref(),
         dry_run,
         why: &judgement.why,
         notes: &notes,
@@ -87,11 +92,10 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     if !options.quiet || entry.worth_logging_quietly() {
         log::write("rmxsmtpd", &entry.format());
     }
-    match action {
-        Action::Reject(rejection) if !dry_run => {
-            let dialogue = session::Dialogue::new(&options.name, &rejection);
+    match refusal {
+        Some(refusal) if !dry_run => {
             // The client may hang up at any time; that ends the session well.
-            let _ = session::hold(dialogue, &rejection, options.session_limit);
+            let _ = session::hold(&options.name, &refusal, options.session_limit);
             0
         }
         _ => {
