@@ -439,60 +439,82 @@ mod tests {
         assert_eq!(judge(&f).unwrap().outcome, Outcome::Fail);
     }
 
-    /// Every result under every combination of options and dates.
+    /// The rows of `tests/decide.table`: result, -b, -c, no-list policy,
+    /// cut, and the reply line (or `accept`).
+    fn decide_rows() -> Vec<([&'static str; 5], &'static str)> {
+        include_str!("../tests/decide.table")
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(|line| {
+                let mut rest = line;
+                let key = [(); 5].map(|()| {
+                    let word = rest.trim_start();
+                    let end = word.find(' ').expect("six columns");
+                    rest = &word[end..];
+                    &word[..end]
+                });
+                (key, rest.trim())
+            })
+            .collect()
+    }
+
+    /// Every result under every combination of options, dates and cut
+    /// lists, against the literal table.
     #[test]
     fn decide_table() {
-        let day = Date::parse("2004-06-01").unwrap();
-        let before = Date::parse("2004-05-31").unwrap();
-        let after = Date::parse("2030-01-01").unwrap();
-        let unpublished = [
-            Unpublished::Accept,
-            Unpublished::Reject,
-            Unpublished::RejectFrom(day),
-        ];
-        for outcome in Outcome::ALL {
-            for permanent in [false, true] {
-                for reject_temperror in [false, true] {
-                    for unpublished in unpublished {
-                        for today in [before, day, after] {
-                            let policy = Policy {
-                                permanent,
-                                reject_temperror,
-                                unpublished,
-                                message: "no [%i]".into(),
-                            };
-                            let judgement = Judgement::new(outcome, None, "");
-                            let got = decide(&judgement, &policy, today, CLIENT);
-                            let refused = Action::Reject(Rejection {
-                                permanent,
-                                detail: "7.1",
-                                text: "no [198.51.100.10]".into(),
-                            });
-                            let want = match outcome {
-                                Outcome::Pass | Outcome::Skip => Action::Accept,
-                                Outcome::Fail => refused,
-                                Outcome::None => match unpublished {
-                                    Unpublished::Accept => Action::Accept,
-                                    Unpublished::Reject => refused,
-                                    Unpublished::RejectFrom(_) if today == before => {
-                                        Action::Accept
-                                    }
-                                    Unpublished::RejectFrom(_) => refused,
-                                },
-                                Outcome::TempError if reject_temperror => {
-                                    Action::Reject(Rejection {
-                                        permanent: false,
-                                        detail: "4.3",
-                                        text: "Reverse MX lookup for [198.51.100.10] failed; try again later.".into(),
-                                    })
-                                }
-                                Outcome::TempError => Action::Accept,
-                            };
-                            assert_eq!(got, want, "{outcome} {policy:?} {today}");
+        let rows = decide_rows();
+        let mut every = Vec::new();
+        for result in ["pass", "fail", "none", "temperror", "skip"] {
+            for b in [".", "-b"] {
+                for c in [".", "-c"] {
+                    for unpublished in ["accept", "-s", "-d:before", "-d:on", "-d:after"] {
+                        for cut in [".", "cut"] {
+                            every.push([result, b, c, unpublished, cut]);
                         }
                     }
                 }
             }
+        }
+        let mut keys: Vec<_> = rows.iter().map(|(key, _)| *key).collect();
+        keys.sort_unstable();
+        every.sort_unstable();
+        assert_eq!(keys, every, "one row for every combination");
+
+        let day = Date::parse("2004-06-01").unwrap();
+        for ([result, b, c, unpublished, cut], want) in rows {
+            let (unpublished, today) = match unpublished {
+                "accept" => (Unpublished::Accept, day),
+                "-s" => (Unpublished::Reject, day),
+                "-d:before" => (
+                    Unpublished::RejectFrom(day),
+                    Date::parse("2004-05-31").unwrap(),
+                ),
+                "-d:on" => (Unpublished::RejectFrom(day), day),
+                "-d:after" => (
+                    Unpublished::RejectFrom(day),
+                    Date::parse("2030-01-01").unwrap(),
+                ),
+                other => panic!("no-list policy {other}"),
+            };
+            let policy = Policy {
+                permanent: b == "-b",
+                reject_temperror: c == "-c",
+                unpublished,
+                message: "no [%i]".into(),
+            };
+            let outcome = *Outcome::ALL
+                .iter()
+                .find(|o| o.as_str() == result)
+                .expect("a result");
+            let judgement = Judgement {
+                cut: cut == "cut",
+                ..Judgement::new(outcome, None, "")
+            };
+            let got = match decide(&judgement, &policy, today, CLIENT) {
+                Action::Accept => "accept".to_string(),
+                Action::Reject(rejection) => rejection.reply(),
+            };
+            assert_eq!(got, want, "{result} {b} {c} {policy:?} {today} {cut}");
         }
     }
 
