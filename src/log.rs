@@ -8,7 +8,7 @@ use std::io::Write;
 use hickory_proto::rr::Name;
 
 use crate::text;
-use crate::verdict::{Action, Outcome};
+use crate::verdict::Outcome;
 
 /// Longest log line kept, so that a hostile reply cannot flood the log.
 const MAX_LINE: usize = 1000;
@@ -20,7 +20,9 @@ pub struct Entry<'a> {
     pub outcome: Outcome,
     /// The name whose list decided, if any.
     pub name: Option<&'a Name>,
-    pub action: &'a Action,
+    /// The line the client was refused with, exactly as sent (under
+    /// `dry_run`: as it would have been sent); `None` when accepted.
+    pub refused: Option<&'a str>,
     pub dry_run: bool,
     /// Why, where the result alone does not say (temperror, skip).
     pub why: &'a str,
@@ -31,19 +33,17 @@ pub struct Entry<'a> {
 impl Entry<'_> {
     /// Whether `-q` keeps this line: rejections, dry-run rejections, errors.
     pub fn worth_logging_quietly(&self) -> bool {
-        matches!(self.action, Action::Reject(_)) || self.outcome == Outcome::TempError
+        self.refused.is_some() || self.outcome == Outcome::TempError
     }
 
     /// The line, without the `rmxsmtpd: pid N: ` prefix or newline.
     pub fn format(&self) -> String {
         let name = self.name.map_or_else(|| "-".to_string(), trimmed);
         let mut line = format!("{} {} {} ", self.client, self.outcome, name);
-        match (self.action, self.dry_run) {
-            (Action::Accept, _) => line.push_str("accept"),
-            (Action::Reject(r), false) => line.push_str(&format!("reject: {}", r.reply())),
-            (Action::Reject(r), true) => {
-                line.push_str(&format!("dry-run accept, would reject: {}", r.reply()))
-            }
+        match (self.refused, self.dry_run) {
+            (None, _) => line.push_str("accept"),
+            (Some(reply), false) => line.push_str(&format!("reject: {reply}")),
+            (Some(reply), true) => line.push_str(&format!("dry-run accept, would reject: {reply}")),
         }
         let says_why = matches!(self.outcome, Outcome::TempError | Outcome::Skip);
         if says_why && !self.why.is_empty() {
@@ -90,14 +90,13 @@ fn stderr_is_the_client() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Rejection;
 
-    fn entry<'a>(outcome: Outcome, name: Option<&'a Name>, action: &'a Action) -> Entry<'a> {
+    fn entry<'a>(outcome: Outcome, name: Option<&'a Name>, refused: Option<&'a str>) -> Entry<'a> {
         Entry {
             client: "198.51.100.10",
             outcome,
             name,
-            action,
+            refused,
             dry_run: false,
             why: "",
             notes: &[],
@@ -107,27 +106,23 @@ mod tests {
     #[test]
     fn lines() {
         let zone = Name::from_ascii("100.51.198.in-addr.arpa.").unwrap();
-        let reject = Action::Reject(Rejection {
-            permanent: false,
-            detail: "7.1",
-            text: "no".into(),
-        });
+        let reject = Some("451 4.7.1 no");
         assert_eq!(
-            entry(Outcome::Pass, Some(&zone), &Action::Accept).format(),
+            entry(Outcome::Pass, Some(&zone), None).format(),
             "198.51.100.10 pass 100.51.198.in-addr.arpa accept"
         );
         assert_eq!(
-            entry(Outcome::None, None, &Action::Accept).format(),
+            entry(Outcome::None, None, None).format(),
             "198.51.100.10 none - accept"
         );
         assert_eq!(
-            entry(Outcome::Fail, Some(&zone), &reject).format(),
+            entry(Outcome::Fail, Some(&zone), reject).format(),
             "198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 no"
         );
         let e = Entry {
             dry_run: true,
             notes: &["12 exchanges past the cap of 20 ignored".into()],
-            ..entry(Outcome::Fail, Some(&zone), &reject)
+            ..entry(Outcome::Fail, Some(&zone), reject)
         };
         assert_eq!(
             e.format(),
@@ -136,7 +131,7 @@ mod tests {
         );
         let e = Entry {
             why: "timeout after 10 s",
-            ..entry(Outcome::TempError, Some(&zone), &Action::Accept)
+            ..entry(Outcome::TempError, Some(&zone), None)
         };
         assert_eq!(
             e.format(),
@@ -146,15 +141,11 @@ mod tests {
 
     #[test]
     fn quiet_keeps_rejections_and_errors() {
-        let reject = Action::Reject(Rejection {
-            permanent: true,
-            detail: "7.1",
-            text: "no".into(),
-        });
-        assert!(entry(Outcome::Fail, None, &reject).worth_logging_quietly());
-        assert!(entry(Outcome::TempError, None, &Action::Accept).worth_logging_quietly());
+        let reject = Some("554 5.7.1 no");
+        assert!(entry(Outcome::Fail, None, reject).worth_logging_quietly());
+        assert!(entry(Outcome::TempError, None, None).worth_logging_quietly());
         for outcome in [Outcome::Pass, Outcome::None, Outcome::Skip, Outcome::Fail] {
-            assert!(!entry(outcome, None, &Action::Accept).worth_logging_quietly());
+            assert!(!entry(outcome, None, None).worth_logging_quietly());
         }
     }
 
@@ -163,7 +154,7 @@ mod tests {
         let zone = Name::from_ascii("100.51.198.in-addr.arpa.").unwrap();
         let e = Entry {
             why: "bad\nline\u{1b}[31m",
-            ..entry(Outcome::TempError, Some(&zone), &Action::Accept)
+            ..entry(Outcome::TempError, Some(&zone), None)
         };
         let line = e.format();
         assert!(line.ends_with("(bad?line?[31m)"), "{line}");

@@ -3,7 +3,7 @@
 //! arrives. The caller says when enough is known; what was not needed stays
 //! `Pending`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -39,7 +39,8 @@ pub enum List {
     Failed(dns::Error),
     /// A null MX alone (RFC 7505): an empty list.
     Null,
-    /// The exchanges, by preference then name; at most `MAX_EXCHANGES`.
+    /// The exchanges, by preference then name, each name once at its best
+    /// preference; at most `MAX_EXCHANGES`.
     Exchanges {
         hosts: Vec<Exchange>,
         /// Exchanges past the cap, not resolved.
@@ -196,7 +197,10 @@ pub fn list_from(outcome: Result<Answer, dns::Error>) -> List {
     let key =
         |(preference, host): &(u16, Name)| (*preference, host.to_ascii().to_ascii_lowercase());
     mxs.sort_by_cached_key(key);
-    mxs.dedup_by(|a, b| a.1 == b.1);
+    // One place per exchange, at its best preference: the same name at two
+    // preferences is one host, and takes one of the places under the cap.
+    let mut seen = HashSet::new();
+    mxs.retain(|(_, host)| seen.insert(host.to_ascii().to_ascii_lowercase()));
     let ignored = mxs.len().saturating_sub(MAX_EXCHANGES);
     mxs.truncate(MAX_EXCHANGES);
     List::Exchanges {
@@ -301,6 +305,34 @@ mod tests {
         assert_eq!(got[19], "88 mx12.example.");
         // 33 records, one duplicate name: 32 distinct, 20 kept.
         assert!(matches!(list, List::Exchanges { ignored: 12, .. }));
+    }
+
+    #[test]
+    fn a_name_at_two_preferences_takes_one_place_at_its_best() {
+        // 20 distinct names, one of them also at a worse preference: all 20
+        // fit under the cap, the repeated one at its best preference.
+        let mut records: Vec<RData> = (0..20)
+            .map(|n| mx(10 + n as u16, &format!("mx{n:02}.example.")))
+            .collect();
+        records.push(mx(5, "MX19.example."));
+        records.push(mx(100, "mx03.Example."));
+        let list = list_from(Ok(Answer::Records(records)));
+        let got = hosts(&list);
+        assert_eq!(got.len(), MAX_EXCHANGES);
+        assert_eq!(got[0], "5 MX19.example.");
+        assert_eq!(got[1], "10 mx00.example.");
+        assert_eq!(got[19], "28 mx18.example.");
+        let lower: HashSet<String> = got.iter().map(|h| h.to_ascii_lowercase()).collect();
+        assert_eq!(lower.len(), MAX_EXCHANGES, "no name twice: {got:?}");
+        assert!(matches!(list, List::Exchanges { ignored: 0, .. }));
+        // A 21st distinct name is past the cap, and counted as ignored.
+        let mut records: Vec<RData> = (0..21)
+            .map(|n| mx(10 + n as u16, &format!("mx{n:02}.example.")))
+            .collect();
+        records.push(mx(50, "mx00.example."));
+        let list = list_from(Ok(Answer::Records(records)));
+        assert_eq!(hosts(&list)[19], "29 mx19.example.");
+        assert!(matches!(list, List::Exchanges { ignored: 1, .. }));
     }
 
     #[test]

@@ -30,12 +30,24 @@ pub struct Dialogue {
     quit: bool,
 }
 
+/// The refusal line the client is sent, without CRLF: the reply to every
+/// refused command, or under `-t 0` (zero `limit`) the one line in place of
+/// the greeting. This alone chooses; the log shows the same line.
+pub fn refusal(rejection: &Rejection, limit: Duration) -> String {
+    if limit.is_zero() {
+        rejection.farewell()
+    } else {
+        rejection.reply()
+    }
+}
+
 impl Dialogue {
-    /// `name` is the host name in replies (`-h`), already printable.
-    pub fn new(name: &str, rejection: &Rejection) -> Dialogue {
+    /// `name` is the host name in replies (`-h`), already printable;
+    /// `refusal` the line for refused commands, from [`refusal`].
+    pub fn new(name: &str, refusal: &str) -> Dialogue {
         Dialogue {
             name: name.to_string(),
-            refusal: rejection.reply(),
+            refusal: refusal.to_string(),
             line: Vec::with_capacity(MAX_LINE),
             overlong: false,
             quit: false,
@@ -103,19 +115,21 @@ impl Dialogue {
     }
 }
 
-/// Speaks the dialogue on fd 0 (commands) and fd 1 (replies) until QUIT, end
-/// of input, an error, or `limit` from now. Zero `limit`: the farewell line
-/// alone (`-t 0`).
-pub fn hold(mut dialogue: Dialogue, rejection: &Rejection, limit: Duration) -> io::Result<()> {
+/// Speaks the dialogue on fd 0 (commands) and fd 1 (replies) as `name`,
+/// refusing with `refusal` (from [`refusal`]), until QUIT, end of input, an
+/// error, or `limit` from now. Zero `limit` (`-t 0`): `refusal` alone, in
+/// place of the greeting.
+pub fn hold(name: &str, refusal: &str, limit: Duration) -> io::Result<()> {
     ignore_sigpipe();
     let deadline = Instant::now() + limit;
     set_nonblocking(0)?;
     set_nonblocking(1)?;
     if limit.is_zero() {
-        let farewell = format!("{}\r\n", rejection.farewell());
-        write_until(farewell.as_bytes(), Instant::now() + LINGER)?;
+        let line = format!("{refusal}\r\n");
+        write_until(line.as_bytes(), Instant::now() + LINGER)?;
         return finish();
     }
+    let mut dialogue = Dialogue::new(name, refusal);
     let mut out = dialogue.greeting().into_bytes();
     let mut input = [0u8; 4096];
     let (mut start, mut end) = (0, 0);
@@ -258,13 +272,34 @@ fn ignore_sigpipe() {
 mod tests {
     use super::*;
 
-    fn dialogue() -> Dialogue {
-        let rejection = Rejection {
-            permanent: false,
+    fn rejection(permanent: bool) -> Rejection {
+        Rejection {
+            permanent,
             detail: "7.1",
             text: "not listed".into(),
-        };
-        Dialogue::new("mx.test", &rejection)
+        }
+    }
+
+    fn dialogue() -> Dialogue {
+        Dialogue::new(
+            "mx.test",
+            &refusal(&rejection(false), Duration::from_secs(60)),
+        )
+    }
+
+    #[test]
+    fn the_refusal_line_follows_the_limit() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(refusal(&rejection(false), minute), "451 4.7.1 not listed");
+        assert_eq!(
+            refusal(&rejection(false), Duration::ZERO),
+            "421 4.7.1 not listed"
+        );
+        assert_eq!(refusal(&rejection(true), minute), "554 5.7.1 not listed");
+        assert_eq!(
+            refusal(&rejection(true), Duration::ZERO),
+            "554 5.7.1 not listed"
+        );
     }
 
     fn talk(input: &[u8]) -> String {

@@ -64,6 +64,10 @@ pub struct Judgement {
     pub outcome: Outcome,
     pub name: Option<Name>,
     pub why: String,
+    /// The deciding list had more exchanges than the cap
+    /// ([`crate::lookup::MAX_EXCHANGES`]), and the rest were not resolved:
+    /// the client may be one of them.
+    pub cut: bool,
 }
 
 impl Judgement {
@@ -72,6 +76,7 @@ impl Judgement {
             outcome,
             name: name.cloned(),
             why: why.into(),
+            cut: false,
         }
     }
 }
@@ -89,9 +94,13 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
             }
             List::Unpublished(_) => continue,
             List::Null => return Some(Judgement::new(Outcome::Fail, name, "null MX")),
-            List::Exchanges { hosts, .. } => {
+            List::Exchanges { hosts, ignored, .. } => {
+                let judgement = |outcome, why| Judgement {
+                    cut: *ignored > 0,
+                    ..Judgement::new(outcome, name, why)
+                };
                 if let Some(host) = hosts.iter().find(|h| h.matches(findings.client)) {
-                    return Some(Judgement::new(Outcome::Pass, name, host.host.to_string()));
+                    return Some(judgement(Outcome::Pass, host.host.to_string()));
                 }
                 if hosts.iter().any(|h| h.addrs == Addrs::Pending) {
                     return None;
@@ -101,11 +110,11 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
                     _ => None,
                 }) {
                     let why = format!("exchange {host}: {error}");
-                    return Some(Judgement::new(Outcome::TempError, name, why));
+                    return Some(judgement(Outcome::TempError, why));
                 }
                 let plural = if hosts.len() == 1 { "" } else { "s" };
                 let why = format!("no match among {} listed exchange{plural}", hosts.len());
-                return Some(Judgement::new(Outcome::Fail, name, why));
+                return Some(judgement(Outcome::Fail, why));
             }
         }
     }
@@ -156,7 +165,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(permanent: bool, detail: &'static str, template: &str, client: &str) -> Rejection {
+    fn new(permanent: bool, detail: &'static str, template: &[u8], client: &str) -> Rejection {
         Rejection {
             permanent,
             detail,
@@ -190,6 +199,8 @@ pub enum Action {
 /// What the environment says before any lookup (the rblsmtpd convention for
 /// tcprules): `RMXSMTPD` set and empty, or `RELAYCLIENT` set, skips the
 /// lookup; `RMXSMTPD` with text rejects with it, permanently after a `-`.
+/// The text is bytes, in whatever encoding the rule was written: Latin-1
+/// text refuses as well as ASCII does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Screen {
     Lookup,
@@ -197,16 +208,16 @@ pub enum Screen {
     Reject(Rejection),
 }
 
-pub fn screen(rmxsmtpd: Option<&str>, relayclient: bool, policy: &Policy, client: &str) -> Screen {
+pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, policy: &Policy, client: &str) -> Screen {
     match rmxsmtpd {
-        Some("") => Screen::Skip("RMXSMTPD is empty"),
+        Some(b"") => Screen::Skip("RMXSMTPD is empty"),
         Some(text) => {
-            let (permanent, text) = match text.strip_prefix('-') {
+            let (permanent, text) = match text.strip_prefix(b"-") {
                 Some(rest) => (true, rest),
                 None => (false, text),
             };
             let template = if text.is_empty() {
-                &policy.message
+                policy.message.as_bytes()
             } else {
                 text
             };
@@ -217,28 +228,33 @@ pub fn screen(rmxsmtpd: Option<&str>, relayclient: bool, policy: &Policy, client
     }
 }
 
-/// The action for a lookup's result.
-pub fn decide(outcome: Outcome, policy: &Policy, today: Date, client: &str) -> Action {
-    let refuse = || {
+/// The action for a lookup's result. A `fail` from a list that was cut
+/// (`Judgement::cut`) is refused temporarily even under `-b`: the client may
+/// be one of the exchanges that were not resolved.
+pub fn decide(judgement: &Judgement, policy: &Policy, today: Date, client: &str) -> Action {
+    let refuse = |permanent| {
         Action::Reject(Rejection::new(
-            policy.permanent,
+            permanent,
             "7.1",
-            &policy.message,
+            policy.message.as_bytes(),
             client,
         ))
     };
-    match outcome {
+    match judgement.outcome {
         Outcome::Pass | Outcome::Skip => Action::Accept,
-        Outcome::Fail => refuse(),
+        Outcome::Fail => refuse(policy.permanent && !judgement.cut),
         Outcome::None => match policy.unpublished {
             Unpublished::Accept => Action::Accept,
-            Unpublished::Reject => refuse(),
-            Unpublished::RejectFrom(day) if today >= day => refuse(),
+            Unpublished::Reject => refuse(policy.permanent),
+            Unpublished::RejectFrom(day) if today >= day => refuse(policy.permanent),
             Unpublished::RejectFrom(_) => Action::Accept,
         },
-        Outcome::TempError if policy.reject_temperror => {
-            Action::Reject(Rejection::new(false, "4.3", TEMPERROR_MESSAGE, client))
-        }
+        Outcome::TempError if policy.reject_temperror => Action::Reject(Rejection::new(
+            false,
+            "4.3",
+            TEMPERROR_MESSAGE.as_bytes(),
+            client,
+        )),
         Outcome::TempError => Action::Accept,
     }
 }
@@ -423,74 +439,128 @@ mod tests {
         assert_eq!(judge(&f).unwrap().outcome, Outcome::Fail);
     }
 
-    /// Every result under every combination of options and dates.
+    /// The rows of `tests/decide.table`: result, -b, -c, no-list policy,
+    /// cut, and the reply line (or `accept`).
+    fn decide_rows() -> Vec<([&'static str; 5], &'static str)> {
+        include_str!("../tests/decide.table")
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(|line| {
+                let mut rest = line;
+                let key = [(); 5].map(|()| {
+                    let word = rest.trim_start();
+                    let end = word.find(' ').expect("six columns");
+                    rest = &word[end..];
+                    &word[..end]
+                });
+                (key, rest.trim())
+            })
+            .collect()
+    }
+
+    /// Every result under every combination of options, dates and cut
+    /// lists, against the literal table.
     #[test]
     fn decide_table() {
-        let day = Date::parse("2004-06-01").unwrap();
-        let before = Date::parse("2004-05-31").unwrap();
-        let after = Date::parse("2030-01-01").unwrap();
-        let unpublished = [
-            Unpublished::Accept,
-            Unpublished::Reject,
-            Unpublished::RejectFrom(day),
-        ];
-        for outcome in Outcome::ALL {
-            for permanent in [false, true] {
-                for reject_temperror in [false, true] {
-                    for unpublished in unpublished {
-                        for today in [before, day, after] {
-                            let policy = Policy {
-                                permanent,
-                                reject_temperror,
-                                unpublished,
-                                message: "no [%i]".into(),
-                            };
-                            let got = decide(outcome, &policy, today, CLIENT);
-                            let refused = Action::Reject(Rejection {
-                                permanent,
-                                detail: "7.1",
-                                text: "no [198.51.100.10]".into(),
-                            });
-                            let want = match outcome {
-                                Outcome::Pass | Outcome::Skip => Action::Accept,
-                                Outcome::Fail => refused,
-                                Outcome::None => match unpublished {
-                                    Unpublished::Accept => Action::Accept,
-                                    Unpublished::Reject => refused,
-                                    Unpublished::RejectFrom(_) if today == before => {
-                                        Action::Accept
-                                    }
-                                    Unpublished::RejectFrom(_) => refused,
-                                },
-                                Outcome::TempError if reject_temperror => {
-                                    Action::Reject(Rejection {
-                                        permanent: false,
-                                        detail: "4.3",
-                                        text: "Reverse MX lookup for [198.51.100.10] failed; try again later.".into(),
-                                    })
-                                }
-                                Outcome::TempError => Action::Accept,
-                            };
-                            assert_eq!(got, want, "{outcome} {policy:?} {today}");
+        let rows = decide_rows();
+        let mut every = Vec::new();
+        for result in ["pass", "fail", "none", "temperror", "skip"] {
+            for b in [".", "-b"] {
+                for c in [".", "-c"] {
+                    for unpublished in ["accept", "-s", "-d:before", "-d:on", "-d:after"] {
+                        for cut in [".", "cut"] {
+                            every.push([result, b, c, unpublished, cut]);
                         }
                     }
                 }
             }
         }
+        let mut keys: Vec<_> = rows.iter().map(|(key, _)| *key).collect();
+        keys.sort_unstable();
+        every.sort_unstable();
+        assert_eq!(keys, every, "one row for every combination");
+
+        let day = Date::parse("2004-06-01").unwrap();
+        for ([result, b, c, unpublished, cut], want) in rows {
+            let (unpublished, today) = match unpublished {
+                "accept" => (Unpublished::Accept, day),
+                "-s" => (Unpublished::Reject, day),
+                "-d:before" => (
+                    Unpublished::RejectFrom(day),
+                    Date::parse("2004-05-31").unwrap(),
+                ),
+                "-d:on" => (Unpublished::RejectFrom(day), day),
+                "-d:after" => (
+                    Unpublished::RejectFrom(day),
+                    Date::parse("2030-01-01").unwrap(),
+                ),
+                other => panic!("no-list policy {other}"),
+            };
+            let policy = Policy {
+                permanent: b == "-b",
+                reject_temperror: c == "-c",
+                unpublished,
+                message: "no [%i]".into(),
+            };
+            let outcome = *Outcome::ALL
+                .iter()
+                .find(|o| o.as_str() == result)
+                .expect("a result");
+            let judgement = Judgement {
+                cut: cut == "cut",
+                ..Judgement::new(outcome, None, "")
+            };
+            let got = match decide(&judgement, &policy, today, CLIENT) {
+                Action::Accept => "accept".to_string(),
+                Action::Reject(rejection) => rejection.reply(),
+            };
+            assert_eq!(got, want, "{result} {b} {c} {policy:?} {today} {cut}");
+        }
+    }
+
+    #[test]
+    fn judge_says_when_the_deciding_list_was_cut() {
+        let off = || exchange("off.example.", found(&["198.51.100.9"]));
+        let on = || exchange("on.example.", found(&[CLIENT]));
+        let cut = |hosts, ignored| List::Exchanges {
+            hosts,
+            ignored,
+            null_dropped: false,
+        };
+        let judged = |lists| {
+            let j = judge(&findings(lists)).unwrap();
+            (j.outcome, j.cut)
+        };
+        assert_eq!(judged(vec![cut(vec![off()], 5)]), (Outcome::Fail, true));
+        assert_eq!(judged(vec![cut(vec![off()], 0)]), (Outcome::Fail, false));
+        assert_eq!(judged(vec![cut(vec![on()], 5)]), (Outcome::Pass, true));
+        // Only the deciding list counts.
+        assert_eq!(
+            judged(vec![cut(vec![off()], 0), cut(vec![on()], 5)]),
+            (Outcome::Fail, false)
+        );
+        assert_eq!(
+            judged(vec![
+                List::Unpublished(Answer::NxDomain),
+                cut(vec![off()], 1)
+            ]),
+            (Outcome::Fail, true)
+        );
+        assert_eq!(judged(vec![List::Null]), (Outcome::Fail, false));
     }
 
     #[test]
     fn reply_lines() {
-        let temporary = Rejection::new(false, "7.1", DEFAULT_MESSAGE, CLIENT);
+        let temporary = Rejection::new(false, "7.1", DEFAULT_MESSAGE.as_bytes(), CLIENT);
         assert_eq!(
             temporary.reply(),
             "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! Contact your mail or your network administrator."
         );
         assert!(temporary.farewell().starts_with("421 4.7.1 Your IP"));
-        let permanent = Rejection::new(true, "7.1", "go away", CLIENT);
+        let permanent = Rejection::new(true, "7.1", b"go away", CLIENT);
         assert_eq!(permanent.reply(), "554 5.7.1 go away");
         assert_eq!(permanent.farewell(), "554 5.7.1 go away");
-        let dns = Rejection::new(false, "4.3", "later", CLIENT);
+        let dns = Rejection::new(false, "4.3", b"later", CLIENT);
         assert_eq!(dns.reply(), "451 4.4.3 later");
         assert_eq!(dns.farewell(), "421 4.4.3 later");
     }
@@ -498,19 +568,19 @@ mod tests {
     #[test]
     fn screen_table() {
         let policy = Policy::default();
-        let cases: [(Option<&str>, bool, Screen); 8] = [
+        let cases: [(Option<&[u8]>, bool, Screen); 10] = [
             (None, false, Screen::Lookup),
             (None, true, Screen::Skip("RELAYCLIENT is set")),
-            (Some(""), false, Screen::Skip("RMXSMTPD is empty")),
-            (Some(""), true, Screen::Skip("RMXSMTPD is empty")),
+            (Some(b""), false, Screen::Skip("RMXSMTPD is empty")),
+            (Some(b""), true, Screen::Skip("RMXSMTPD is empty")),
             (
-                Some("blocked [%i]"),
+                Some(b"blocked [%i]"),
                 false,
-                Screen::Reject(Rejection::new(false, "7.1", "blocked [%i]", CLIENT)),
+                Screen::Reject(Rejection::new(false, "7.1", b"blocked [%i]", CLIENT)),
             ),
             // RMXSMTPD wins over RELAYCLIENT, as RBLSMTPD does in rblsmtpd.
             (
-                Some("-gone\r\n"),
+                Some(b"-gone\r\n"),
                 true,
                 Screen::Reject(Rejection {
                     permanent: true,
@@ -519,14 +589,39 @@ mod tests {
                 }),
             ),
             (
-                Some("-"),
+                Some(b"-"),
                 false,
-                Screen::Reject(Rejection::new(true, "7.1", DEFAULT_MESSAGE, CLIENT)),
+                Screen::Reject(Rejection::new(
+                    true,
+                    "7.1",
+                    DEFAULT_MESSAGE.as_bytes(),
+                    CLIENT,
+                )),
             ),
             (
-                Some("x"),
+                Some(b"x"),
                 false,
-                Screen::Reject(Rejection::new(false, "7.1", "x", CLIENT)),
+                Screen::Reject(Rejection::new(false, "7.1", b"x", CLIENT)),
+            ),
+            // Text that is not UTF-8 is still text, each byte outside
+            // printable ASCII shown as `?`.
+            (
+                Some(b"go away \xe9t\xe9"),
+                false,
+                Screen::Reject(Rejection {
+                    permanent: false,
+                    detail: "7.1",
+                    text: "go away ?t?".into(),
+                }),
+            ),
+            (
+                Some(b"-go away \xe9t\xe9"),
+                false,
+                Screen::Reject(Rejection {
+                    permanent: true,
+                    detail: "7.1",
+                    text: "go away ?t?".into(),
+                }),
             ),
         ];
         for (rmxsmtpd, relayclient, want) in cases {
@@ -536,7 +631,7 @@ mod tests {
                 "{rmxsmtpd:?} {relayclient}"
             );
         }
-        let Screen::Reject(r) = screen(Some("blocked [%i]"), false, &policy, CLIENT) else {
+        let Screen::Reject(r) = screen(Some(b"blocked [%i]"), false, &policy, CLIENT) else {
             panic!()
         };
         assert_eq!(r.reply(), "451 4.7.1 blocked [198.51.100.10]");

@@ -545,8 +545,9 @@ fn expected(case: &Case) -> (String, String) {
             format!("{client} {result} {name} accept"),
             format!("exec RMXRESULT={result}\n"),
         ),
+        // Under -t 0 the log shows the line sent in place of the greeting.
         Then::Refuse => (
-            format!("{client} {result} {name} reject: 451 4.7.1 {text}"),
+            format!("{client} {result} {name} reject: 421 4.7.1 {text}"),
             format!("421 4.7.1 {text}\r\n"),
         ),
         Then::RefusePermanently => (

@@ -1,4 +1,4 @@
-//! Properties over all inputs (issue 7), with bounded random cases:
+//! Properties over all inputs, with bounded random cases:
 //!
 //! - reply handling (`dns::wire::check`) returns for every byte string, and
 //!   what it accepts is what was sent;
@@ -6,12 +6,14 @@
 //!   up to QUIT, and its own memory stays within a fixed bound, measured
 //!   with a counting allocator;
 //! - reverse names match a reference built by hand from the address;
-//! - `judge`, `decide` and `screen` are total, and their results agree with
-//!   the findings and the policy.
+//! - `judge`, `decide` and `screen` are total; `judge` agrees with the
+//!   findings, and `decide` with the literal table in `tests/decide.table`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
@@ -27,9 +29,9 @@ use rmxsmtpd::log::Entry;
 use rmxsmtpd::lookup::{Addrs, Exchange, Findings, List, NameFindings};
 use rmxsmtpd::names::{Prefixes, parse_v4, parse_v6, reverse_names};
 use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
-use rmxsmtpd::text::MAX_MESSAGE;
+use rmxsmtpd::text::{MAX_MESSAGE, render};
 use rmxsmtpd::verdict::{
-    Action, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
+    Action, Judgement, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
 };
 
 // ---- A counting allocator: live heap bytes of the current thread ----------
@@ -348,11 +350,12 @@ proptest! {
         let rejection = Rejection {
             permanent,
             detail: "7.1",
-            text: rmxsmtpd::text::printable(&text.iter().collect::<String>(), MAX_MESSAGE),
+            text: rmxsmtpd::text::printable(text.iter().collect::<String>(), MAX_MESSAGE),
         };
-        let longest = rejection.reply().len() + 2;
+        let refusal = rejection.reply();
+        let longest = refusal.len() + 2;
         let base = live();
-        let mut dialogue = Dialogue::new(SESSION_NAME, &rejection);
+        let mut dialogue = Dialogue::new(SESSION_NAME, &refusal);
         let mut held = live() - base;
         let (mut out, mut written) = (Vec::new(), Vec::new());
         let (mut consumed, mut rest) = (0, &stream[..]);
@@ -452,6 +455,45 @@ proptest! {
 
 // ---- The verdict ----------------------------------------------------------------
 
+/// The client the table's reply lines name.
+const TABLE_CLIENT: &str = "198.51.100.10";
+
+/// `tests/decide.table`, the literal answer for every combination of
+/// result, -b, -c, no-list policy and cut list, keyed by its first five
+/// columns. Each combination is there exactly once.
+fn decide_table() -> &'static HashMap<[&'static str; 5], &'static str> {
+    static TABLE: OnceLock<HashMap<[&'static str; 5], &'static str>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let columns: [&[&str]; 5] = [
+            &["pass", "fail", "none", "temperror", "skip"],
+            &[".", "-b"],
+            &[".", "-c"],
+            &["accept", "-s", "-d:before", "-d:on", "-d:after"],
+            &[".", "cut"],
+        ];
+        let mut table = HashMap::new();
+        let rows = include_str!("decide.table")
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'));
+        for line in rows {
+            let mut rest = line;
+            let key = [(); 5].map(|()| {
+                let word = rest.trim_start();
+                let end = word.find(' ').expect("six columns");
+                rest = &word[end..];
+                &word[..end]
+            });
+            for (value, allowed) in key.iter().zip(columns) {
+                assert!(allowed.contains(value), "{value:?} in {line:?}");
+            }
+            assert!(table.insert(key, rest.trim()).is_none(), "{line:?} twice");
+        }
+        let product: usize = columns.iter().map(|c| c.len()).product();
+        assert_eq!(table.len(), product, "one row for every combination");
+        table
+    })
+}
+
 fn pending(list: &List) -> bool {
     match list {
         List::Pending => true,
@@ -475,6 +517,7 @@ proptest! {
         };
         let Some(name) = &judgement.name else {
             prop_assert_eq!(judgement.outcome, Outcome::None);
+            prop_assert!(!judgement.cut);
             prop_assert!(findings.names.iter().all(|e| matches!(e.list, List::Unpublished(_))));
             return Ok(());
         };
@@ -486,6 +529,8 @@ proptest! {
             "only names without a list come before the deciding one"
         );
         let decider = &findings.names[at].list;
+        let cut = matches!(decider, List::Exchanges { ignored, .. } if *ignored > 0);
+        prop_assert_eq!(judgement.cut, cut, "cut says whether the deciding list was");
         let on_list = match decider {
             List::Exchanges { hosts, .. } => hosts.iter().any(|h| h.matches(findings.client)),
             _ => false,
@@ -499,16 +544,26 @@ proptest! {
     }
 
     #[test]
-    fn decide_and_screen_are_total(
+    fn decide_agrees_with_the_table_and_screen_is_total(
         policy in policy(),
         today in date(),
+        on_the_day: bool,
+        cut: bool,
         client in address(),
-        rmxsmtpd in proptest::option::of(any::<String>()),
+        rmxsmtpd in proptest::option::of(vec(any::<u8>(), 0..300)),
         relayclient: bool,
         why: String,
         zone in host(),
     ) {
         let client = client.to_string();
+        let (unpublished, today) = match policy.unpublished {
+            Unpublished::Accept => ("accept", today),
+            Unpublished::Reject => ("-s", today),
+            Unpublished::RejectFrom(day) if on_the_day => ("-d:on", day),
+            Unpublished::RejectFrom(day) if today < day => ("-d:before", today),
+            Unpublished::RejectFrom(day) if today == day => ("-d:on", today),
+            Unpublished::RejectFrom(_) => ("-d:after", today),
+        };
         let refusals = |action: &Action| -> Result<(), TestCaseError> {
             if let Action::Reject(rejection) = action {
                 prop_assert!(printable(&rejection.text));
@@ -518,27 +573,42 @@ proptest! {
             Ok(())
         };
         for outcome in Outcome::ALL {
-            let action = decide(outcome, &policy, today, &client);
+            let judgement = Judgement { cut, ..Judgement::new(outcome, None, "") };
+            let action = decide(&judgement, &policy, today, &client);
             refusals(&action)?;
-            let accepted = action == Action::Accept;
-            match outcome {
-                Outcome::Pass | Outcome::Skip => prop_assert!(accepted),
-                Outcome::Fail => prop_assert!(!accepted),
-                Outcome::TempError => prop_assert_eq!(accepted, !policy.reject_temperror),
-                Outcome::None => {
-                    let refuse = match policy.unpublished {
-                        Unpublished::Accept => false,
-                        Unpublished::Reject => true,
-                        Unpublished::RejectFrom(day) => today >= day,
+            let key = [
+                outcome.as_str(),
+                if policy.permanent { "-b" } else { "." },
+                if policy.reject_temperror { "-c" } else { "." },
+                unpublished,
+                if cut { "cut" } else { "." },
+            ];
+            let want = decide_table()[&key];
+            let reply = match &action {
+                Action::Accept => None,
+                Action::Reject(rejection) => Some(rejection.reply()),
+            };
+            match (want, &reply) {
+                ("accept", None) => {}
+                ("accept", Some(reply)) => prop_assert!(false, "{:?}: refused with {}", key, reply),
+                (want, None) => prop_assert!(false, "{:?}: accepted, not {}", key, want),
+                (want, Some(reply)) => {
+                    // The code as in the table; the text the -m text for
+                    // a listing, and the table's own for a DNS failure.
+                    let (code, text) = want.split_at(10);
+                    let text = if code.ends_with("7.1 ") {
+                        render(policy.message.as_bytes(), &client)
+                    } else {
+                        text.replace(TABLE_CLIENT, &client)
                     };
-                    prop_assert_eq!(accepted, !refuse);
+                    prop_assert_eq!(reply, &format!("{code}{text}"), "{:?}", key);
                 }
             }
             let line = Entry {
                 client: &client,
                 outcome,
                 name: Some(&zone),
-                action: &action,
+                refused: reply.as_deref(),
                 dry_run: relayclient,
                 why: &why,
                 notes: std::slice::from_ref(&why),
@@ -548,7 +618,7 @@ proptest! {
         }
         match screen(rmxsmtpd.as_deref(), relayclient, &policy, &client) {
             Screen::Lookup => prop_assert!(rmxsmtpd.is_none() && !relayclient),
-            Screen::Skip(_) => prop_assert!(rmxsmtpd.as_deref() == Some("") || (rmxsmtpd.is_none() && relayclient)),
+            Screen::Skip(_) => prop_assert!(rmxsmtpd.as_deref() == Some(b"") || (rmxsmtpd.is_none() && relayclient)),
             Screen::Reject(rejection) => {
                 prop_assert!(rmxsmtpd.as_deref().is_some_and(|t| !t.is_empty()));
                 refusals(&Action::Reject(rejection))?;

@@ -252,6 +252,30 @@ fn rmxsmtpd_text_refuses_without_lookup() {
 }
 
 #[test]
+fn rmxsmtpd_text_that_is_not_utf8_still_refuses() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dns = dns();
+    // A tcprules block written in Latin-1, and one in UTF-8: each byte
+    // outside printable ASCII is one `?`, on the wire and in the log alike.
+    for (text, refusal) in [
+        (&b"go away \xe9t\xe9"[..], "451 4.7.1 go away ?t?"),
+        (b"-go away \xe9t\xe9", "554 5.7.1 go away ?t?"),
+        ("-go away été".as_bytes(), "554 5.7.1 go away ??t??"),
+    ] {
+        let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
+        wrapper.command.env("RMXSMTPD", OsStr::from_bytes(text));
+        let outcome = wrapper.run(SMTP);
+        assert_held(&outcome, refusal);
+        assert_eq!(
+            outcome.log(),
+            format!("{LISTED} skip - reject: {refusal} (RMXSMTPD is set)")
+        );
+    }
+    assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
 fn dry_run_logs_the_rejection_and_execs() {
     let dns = dns();
     let outcome = run(&dns, UNLISTED, &["-n"], SMTP);
@@ -260,6 +284,34 @@ fn dry_run_logs_the_rejection_and_execs() {
         outcome.log(),
         format!("{UNLISTED} fail {ZONE} dry-run accept, would reject: {REFUSAL}")
     );
+}
+
+#[test]
+fn dry_run_keeps_the_administrators_own_refusals() {
+    // -n is a dry run of the Reverse MX check; RMXSMTPD text still refuses.
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-n"])
+        .env("RMXSMTPD", "-go away")
+        .run(SMTP);
+    assert_held(&outcome, "554 5.7.1 go away");
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} skip - reject: 554 5.7.1 go away (RMXSMTPD is set)")
+    );
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-n", "-q"])
+        .env("RMXSMTPD", "go away")
+        .run(SMTP);
+    assert_held(&outcome, "451 4.7.1 go away");
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} skip - reject: 451 4.7.1 go away (RMXSMTPD is set)")
+    );
+    // An empty RMXSMTPD still skips the lookup under -n.
+    let outcome = Wrapper::new(dns.addr(), UNLISTED, &["-n"])
+        .env("RMXSMTPD", "")
+        .run(SMTP);
+    assert_exec(&outcome, "skip");
+    assert_eq!(dns.total_queries(), 0);
 }
 
 #[test]
@@ -359,6 +411,45 @@ fn only_the_first_twenty_exchanges_count() {
         outcome.log()
     );
     assert_eq!(dns.queries("mx20.example.net", "A"), 0, "never resolved");
+    // The client may be one of the exchanges past the cap: the refusal is
+    // temporary whatever -b says, and 421 in place of the greeting under -t 0.
+    let outcome = run(&dns, "198.51.100.120", &["-b"], SMTP);
+    assert_held(
+        &outcome,
+        "451 4.7.1 Your IP [198.51.100.120] is not listed in Reverse MX! \
+         Contact your mail or your network administrator.",
+    );
+    let outcome = run(&dns, "198.51.100.120", &["-b", "-t", "0"], SMTP);
+    assert!(
+        outcome
+            .stdout
+            .starts_with("421 4.7.1 Your IP [198.51.100.120]"),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn an_exchange_at_two_preferences_takes_one_place_under_the_cap() {
+    // Twenty distinct exchanges, mx05 also at a better preference: mx19,
+    // the twentieth distinct name, is still within the cap.
+    let mut zone = Zone::new().mx(ZONE, 5, "mx05.example.net");
+    for n in 0..20u16 {
+        let host = format!("mx{n:02}.example.net");
+        zone = zone
+            .mx(ZONE, 10 + n, &host)
+            .a(&host, &format!("198.51.100.{}", 100 + n));
+    }
+    let dns = Responder::start(zone);
+    let outcome = run(&dns, "198.51.100.119", &["-b"], SMTP);
+    assert_exec(&outcome, "pass");
+    assert_eq!(outcome.log(), format!("198.51.100.119 pass {ZONE} accept"));
+    // A list cut at nothing refuses permanently under -b, as any fail does.
+    let outcome = run(&dns, "198.51.100.120", &["-b"], SMTP);
+    assert_held(
+        &outcome,
+        "554 5.7.1 Your IP [198.51.100.120] is not listed in Reverse MX! \
+         Contact your mail or your network administrator.",
+    );
 }
 
 #[test]
@@ -665,6 +756,53 @@ fn session_t_0_says_one_line() {
     let outcome = held(&["-t0", "-b"], SMTP);
     assert!(outcome.stdout.starts_with("554 5.7.1 Your IP"));
     assert_eq!(outcome.stdout.matches("\r\n").count(), 1);
+}
+
+#[test]
+fn the_log_says_exactly_the_line_the_client_got_under_t_0() {
+    let told = |outcome: &Outcome| {
+        let line = outcome.stdout.strip_suffix("\r\n").expect("one line");
+        assert!(!line.contains("\r\n"), "{outcome:?}");
+        line.to_string()
+    };
+    let outcome = held(&["-t", "0"], SMTP);
+    let line = told(&outcome);
+    assert!(line.starts_with("421 4.7.1 Your IP"), "{line}");
+    assert_eq!(
+        outcome.log(),
+        format!("{UNLISTED} fail {ZONE} reject: {line}")
+    );
+    // With -c, a DNS failure: 421 4.4.3 on the wire and in the log.
+    let dead = DeadServer::start();
+    let outcome = Wrapper::new(dead.addr(), LISTED, &["-T", "1", "-c", "-t", "0"]).run(SMTP);
+    assert!(outcome.report.is_none(), "{outcome:?}");
+    let line = told(&outcome);
+    assert_eq!(
+        line,
+        "421 4.4.3 Reverse MX lookup for [198.51.100.5] failed; try again later."
+    );
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} temperror {ZONE} reject: {line} (timeout after 1 s)")
+    );
+    // From RMXSMTPD, permanent: 554 both ways.
+    let dns = dns();
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-t", "0"])
+        .env("RMXSMTPD", "-go away")
+        .run(SMTP);
+    assert_eq!(told(&outcome), "554 5.7.1 go away");
+    assert!(outcome.log().contains(" reject: 554 5.7.1 go away ("));
+    // A dry run says what would have been sent.
+    let outcome = run(&dns, UNLISTED, &["-n", "-t", "0"], SMTP);
+    assert_exec(&outcome, "fail");
+    assert_eq!(
+        outcome.log(),
+        format!(
+            "{UNLISTED} fail {ZONE} dry-run accept, would reject: 421 4.7.1 Your IP \
+             [198.51.100.10] is not listed in Reverse MX! Contact your mail or your \
+             network administrator."
+        )
+    );
 }
 
 // ---- Usage errors and trouble ---------------------------------------------

@@ -143,15 +143,19 @@ fn verdict(findings: &Findings) {
             unpublished: Unpublished::Reject,
             ..Policy::default()
         };
-        let action = decide(judgement.outcome, &policy, today, &client);
-        if let Action::Reject(rejection) = &action {
-            assert!(printable(&rejection.reply()) && rejection.reply().len() < 220);
+        let action = decide(&judgement, &policy, today, &client);
+        let refused = match &action {
+            Action::Accept => None,
+            Action::Reject(rejection) => Some(rejection.reply()),
+        };
+        if let Some(reply) = &refused {
+            assert!(printable(reply) && reply.len() < 220);
         }
         let line = Entry {
             client: &client,
             outcome: judgement.outcome,
             name: judgement.name.as_ref(),
-            action: &action,
+            refused: refused.as_deref(),
             dry_run: false,
             why: &judgement.why,
             notes: &[],

@@ -26,8 +26,8 @@ fuzz_target!(|data: &[u8]| {
         detail: "7.1",
         text: "Your IP [198.51.100.10] is not listed in Reverse MX!".into(),
     };
+    let mut dialogue = Dialogue::new(NAME, &rejection.reply());
     let refusal = format!("{}\r\n", rejection.reply());
-    let mut dialogue = Dialogue::new(NAME, &rejection);
     let mut model = Model::new(&refusal);
     let mut sizes = Sizes(u32::from(shape & 0x7f) | 1);
     let (mut out, mut written) = (Vec::new(), Vec::new());

@@ -8,6 +8,7 @@
 #![no_main]
 
 use std::net::IpAddr;
+use std::os::unix::ffi::OsStrExt;
 
 use rmxsmtpd::client::{client_address, peer_of_stdin};
 use rmxsmtpd::date::Date;
@@ -37,48 +38,64 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     let shown = client
         .as_ref()
         .map_or_else(|_| "-".to_string(), IpAddr::to_string);
-    let rmxsmtpd = std::env::var("RMXSMTPD").ok();
+    // Bytes, not UTF-8: a tcprules block written in Latin-1 is still text.
+    let rmxsmtpd = std::env::var_os("RMXSMTPD");
     let relayclient = std::env::var_os("RELAYCLIENT").is_some();
     let mut notes = Vec::new();
-    let (judgement, action) =
-        match screen(rmxsmtpd.as_deref(), relayclient, &options.policy, &shown) {
-            Screen::Skip(why) => (Judgement::new(Outcome::Skip, None, why), Action::Accept),
-            Screen::Reject(rejection) => (
-                Judgement::new(Outcome::Skip, None, "RMXSMTPD is set"),
-                Action::Reject(rejection),
-            ),
-            Screen::Lookup => {
-                let judgement = match client {
-                    Ok(ip) => {
-                        let findings = look_up(ip, &options);
-                        notes = notes_on(&findings);
-                        judge(&findings).unwrap_or_else(|| {
-                            Judgement::new(Outcome::TempError, None, "lookup did not finish")
-                        })
-                    }
-                    Err(why) => Judgement::new(Outcome::TempError, None, why),
-                };
-                let action = decide(judgement.outcome, &options.policy, Date::today(), &shown);
-                (judgement, action)
-            }
-        };
+    // -n is a dry run of the Reverse MX check alone: a refusal that the
+    // administrator wrote in RMXSMTPD still refuses.
+    let (judgement, action, dry_run) = match screen(
+        rmxsmtpd.as_deref().map(OsStrExt::as_bytes),
+        relayclient,
+        &options.policy,
+        &shown,
+    ) {
+        Screen::Skip(why) => (
+            Judgement::new(Outcome::Skip, None, why),
+            Action::Accept,
+            false,
+        ),
+        Screen::Reject(rejection) => (
+            Judgement::new(Outcome::Skip, None, "RMXSMTPD is set"),
+            Action::Reject(rejection),
+            false,
+        ),
+        Screen::Lookup => {
+            let judgement = match client {
+                Ok(ip) => {
+                    let findings = look_up(ip, &options);
+                    notes = notes_on(&findings);
+                    judge(&findings).unwrap_or_else(|| {
+                        Judgement::new(Outcome::TempError, None, "lookup did not finish")
+                    })
+                }
+                Err(why) => Judgement::new(Outcome::TempError, None, why),
+            };
+            let action = decide(&judgement, &options.policy, Date::today(), &shown);
+            (judgement, action, options.dry_run)
+        }
+    };
+    // The one line the client is refused with: the log shows it as sent.
+    let refusal = match &action {
+        Action::Accept => None,
+        Action::Reject(rejection) => Some(session::refusal(rejection, options.session_limit)),
+    };
     let entry = log::Entry {
         client: &shown,
         outcome: judgement.outcome,
         name: judgement.name.as_ref(),
-        action: &action,
-        dry_run: options.dry_run,
+        refused: refusal.as_deref(),
+        dry_run,
         why: &judgement.why,
         notes: &notes,
     };
     if !options.quiet || entry.worth_logging_quietly() {
         log::write("rmxsmtpd", &entry.format());
     }
-    match action {
-        Action::Reject(rejection) if !options.dry_run => {
-            let dialogue = session::Dialogue::new(&options.name, &rejection);
+    match refusal {
+        Some(refusal) if !dry_run => {
             // The client may hang up at any time; that ends the session well.
-            let _ = session::hold(dialogue, &rejection, options.session_limit);
+            let _ = session::hold(&options.name, &refusal, options.session_limit);
             0
         }
         _ => {
