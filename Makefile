@@ -83,6 +83,15 @@ fuzz:
 soak:
 	soak/run
 
+# rmxsmtpd built for musl, whose C library has no start-up hook that hands
+# argv to Rust's standard library, run through the argument tests. Not in
+# CI: it needs `rustup target add x86_64-unknown-linux-musl`.
+MUSL = x86_64-unknown-linux-musl
+.PHONY: check-musl
+check-musl:
+	$(CARGO) build --bin rmxsmtpd --target $(MUSL)
+	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test argv
+
 # rmxsmtpd against rblsmtpd, side by side (issue 6), not part of CI: needs
 # root and the Debian packages bench/run names. Prints the README's table.
 bench:

@@ -1,11 +1,14 @@
-//! rmxsmtpd's command line (DESIGN.md §1, §4, §5). Parsing stops at the
+//! rmxsmtpd's command line, as rmxsmtpd(8) describes it: the arguments as
+//! C's `main` received them, and what they ask for. Parsing stops at the
 //! program name: everything from there on belongs to that program, options
-//! or not. A later option overrides an earlier one, as in rblsmtpd.
+//! or not, byte for byte. A later option overrides an earlier one, as in
+//! rblsmtpd.
 
-use std::ffi::OsString;
+use std::ffi::{CStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::time::Duration;
 
-use getopts::{Matches, ParsingStyle};
+use getopts::Matches;
 
 use crate::date::Date;
 use crate::names::{self, Prefixes};
@@ -21,6 +24,13 @@ const DEFAULT_NAME: &str = "rmxsmtpd.local";
 const MAX_SESSION_SECS: u64 = 86_400;
 pub const MAX_DNS_SECS: u64 = 3_600;
 const MAX_NAME: usize = 255;
+/// Longest error text: an argument may be as long as the kernel allows.
+const MAX_ERROR: usize = 200;
+
+/// Option letters without a value; `-V` asks for the version.
+const FLAGS: &[u8] = b"bBcCnqsV";
+/// Option letters that take a value.
+const WITH_VALUE: &[u8] = b"dtTmh46";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -40,27 +50,55 @@ pub struct Options {
     pub program: Vec<OsString>,
 }
 
-/// Parses the arguments after `argv[0]`. The error is one line, without
-/// the program's name.
+/// The arguments after the program's own name, from C `main`'s `argc` and
+/// `argv`. Read here rather than through `std::env::args_os`, which without
+/// a Rust `main` relies on a start-up hook that glibc has and musl does not.
+/// A NULL `argv`, or an `argc` below 2, gives none; reading stops early at
+/// a NULL entry.
+///
+/// # Safety
+///
+/// `argv` is NULL or holds at least `argc` pointers, each NULL or pointing
+/// to a NUL-terminated string, as the C runtime passes them to `main`.
+pub unsafe fn from_main(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
+    let mut args = Vec::new();
+    if argv.is_null() {
+        return args;
+    }
+    for at in 1..usize::try_from(argc).unwrap_or(0) {
+        // SAFETY: `at` is below `argc`, and `argv` holds `argc` pointers.
+        let arg = unsafe { *argv.add(at) };
+        if arg.is_null() {
+            break;
+        }
+        // SAFETY: a non-NULL entry of `argv` is a NUL-terminated string.
+        let bytes = unsafe { CStr::from_ptr(arg) }.to_bytes();
+        args.push(OsString::from_vec(bytes.to_vec()));
+    }
+    args
+}
+
+/// Parses the arguments after `argv[0]`, whatever they are. The error is
+/// one line of printable ASCII, without the program's name; `-V` gives one
+/// too, naming the version, since rmxsmtpd runs only to run a program.
 pub fn parse(args: &[OsString]) -> Result<Options, String> {
+    read(args).map_err(|error| text::printable(&error, MAX_ERROR))
+}
+
+fn read(args: &[OsString]) -> Result<Options, String> {
+    let (words, program) = split(args)?;
     let mut spec = getopts::Options::new();
-    spec.parsing_style(ParsingStyle::StopAtFirstFree);
-    for flag in ["b", "B", "c", "C", "n", "q", "s"] {
-        spec.optflagmulti(flag, "", "");
+    for flag in FLAGS.iter().map(|&l| char::from(l).to_string()) {
+        spec.optflagmulti(&flag, "", "");
     }
-    for option in ["d", "t", "T", "m", "h", "4", "6"] {
-        spec.optmulti(option, "", "", "");
+    for option in WITH_VALUE.iter().map(|&l| char::from(l).to_string()) {
+        spec.optmulti(&option, "", "", "");
     }
-    // getopts wants text; the program's own arguments are taken from `args`
-    // untouched, by position, since they all come after the options.
-    let lossy: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let matches = spec
-        .parse(one_per_word(&lossy))
-        .map_err(|e| e.to_string())?;
-    let program = args[args.len() - matches.free.len()..].to_vec();
+    let matches = spec.parse(words).map_err(|e| e.to_string())?;
+    if matches.opt_present("V") {
+        return Err(format!("this is rmxsmtpd {}", env!("CARGO_PKG_VERSION")));
+    }
+    let program = program.to_vec();
     if program.is_empty() {
         return Err("no program to run".into());
     }
@@ -106,35 +144,52 @@ pub fn parse(args: &[OsString]) -> Result<Options, String> {
     })
 }
 
-/// Options that take a value.
-const WITH_VALUE: &str = "dtTmh46";
-
-/// Splits grouped flags (`-bBc`) into one word each, so that getopts gives
-/// each its own position and a later flag can override an earlier one in
-/// the same group. Stops at the first word that is not an option.
-fn one_per_word(args: &[String]) -> Vec<String> {
-    let mut words = Vec::with_capacity(args.len());
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let Some(letters) = arg.strip_prefix('-').filter(|l| !l.is_empty() && *l != "-") else {
-            words.push(arg.clone());
-            words.extend(rest.cloned());
-            break;
+/// Splits the options from the program, as getopt(3) does: the program
+/// starts at the first argument that is not an option (a lone `-`
+/// included), or after `--`. Returns the options as words for getopts, one
+/// letter each, so that a later flag in a group (`-bB`) gets a later
+/// position, and each value a word of its own (as text: getopts wants
+/// text); then the program and its arguments, the untouched rest of `args`.
+fn split(args: &[OsString]) -> Result<(Vec<String>, &[OsString]), String> {
+    let mut words = Vec::new();
+    let mut rest = args;
+    while let [arg, after @ ..] = rest {
+        let letters = match arg.as_bytes() {
+            b"--" => return Ok((words, after)),
+            [b'-', letters @ ..] if !letters.is_empty() => letters,
+            _ => break,
         };
-        for (at, letter) in letters.char_indices() {
-            words.push(format!("-{letter}"));
-            if WITH_VALUE.contains(letter) {
-                let value = &letters[at + letter.len_utf8()..];
-                if !value.is_empty() {
-                    words.push(value.to_string());
-                } else if let Some(next) = rest.next() {
-                    words.push(next.clone());
-                }
+        rest = after;
+        let mut letters = letters.iter();
+        while let Some(&letter) = letters.next() {
+            let option = format!("-{}", char::from(letter));
+            if FLAGS.contains(&letter) {
+                words.push(option);
+            } else if WITH_VALUE.contains(&letter) {
+                let value = match (letters.as_slice(), rest) {
+                    ([], [next, after @ ..]) => {
+                        rest = after;
+                        next.as_bytes()
+                    }
+                    ([], []) => return Err(format!("{option} wants a value")),
+                    (attached, _) => attached,
+                };
+                words.push(option);
+                words.push(String::from_utf8_lossy(value).into_owned());
                 break;
+            } else if letter == b'-' {
+                // No long options: `--help` is as unknown as `-x`.
+                return Err(format!("unknown option {}", arg.to_string_lossy()));
+            } else {
+                // The letters before it were ASCII: this one starts a
+                // character, which may take more than one byte.
+                let from_here = [&[letter][..], letters.as_slice()].concat();
+                let unknown = String::from_utf8_lossy(&from_here).chars().next();
+                return Err(format!("unknown option -{}", unknown.unwrap_or('?')));
             }
         }
     }
-    words
+    Ok((words, rest))
 }
 
 /// Whether `on` was given after the last `off`.
@@ -269,10 +324,149 @@ mod tests {
             &["-6", "66", "prog"],
             &["-h", "", "prog"],
             &["--"],
+            &["--help"],
+            &["--version", "prog"],
+            &["--foo", "prog"],
+            &["-q", "--help", "prog"],
+            &["-b-", "prog"],
+            &["-\u{e9}", "prog"],
+            &["-b\u{1f600}", "prog"],
+            &["-m"],
+            &["-bm"],
+            &["-q", "--"],
         ] {
             let got = parse_words(bad);
             let error = got.expect_err(&format!("{bad:?}"));
             assert!(!error.contains('\n'), "one line: {error}");
         }
+    }
+
+    fn os(bytes: &[u8]) -> OsString {
+        OsString::from_vec(bytes.to_vec())
+    }
+
+    #[test]
+    fn unknown_options_are_named() {
+        let error = |words: &[&str]| parse_words(words).unwrap_err();
+        assert_eq!(error(&["--help"]), "unknown option --help");
+        assert_eq!(error(&["--version", "prog"]), "unknown option --version");
+        assert_eq!(error(&["-n", "--foo", "prog"]), "unknown option --foo");
+        assert_eq!(error(&["-bx", "prog"]), "unknown option -x");
+        assert_eq!(error(&["-b-", "prog"]), "unknown option -b-");
+        // A letter of more than one byte is one unknown letter, shown as
+        // printable ASCII.
+        assert_eq!(error(&["-\u{e9}", "prog"]), "unknown option -?");
+        assert_eq!(error(&["-q\u{1f600}b", "prog"]), "unknown option -?");
+        assert_eq!(error(&["-t"]), "-t wants a value");
+        assert_eq!(error(&["-qm"]), "-m wants a value");
+        let bytes = parse(&[os(b"-\xff\xfe"), os(b"prog")]).unwrap_err();
+        assert_eq!(bytes, "unknown option -?");
+    }
+
+    #[test]
+    fn dashes() {
+        // `--` ends the options; a lone `-` is a program's name, as for
+        // getopt(3); a value may be `--` or start with `-`.
+        let o = parse_words(&["--", "--", "x"]).unwrap();
+        assert_eq!(o.program, ["--", "x"]);
+        let o = parse_words(&["-q", "-", "-b"]).unwrap();
+        assert!(o.quiet && !o.policy.permanent);
+        assert_eq!(o.program, ["-", "-b"]);
+        let o = parse_words(&["-m", "--", "prog"]).unwrap();
+        assert_eq!(o.policy.message, "--");
+        assert_eq!(o.program, ["prog"]);
+        let o = parse_words(&["-m", "", "-h", "-x", "prog", "--"]).unwrap();
+        assert_eq!(o.policy.message, "");
+        assert_eq!(o.name, "-x");
+        assert_eq!(o.program, ["prog", "--"]);
+        let o = parse_words(&["-m--", "-bq", "--", "--help"]).unwrap();
+        assert_eq!(o.policy.message, "--");
+        assert_eq!(o.program, ["--help"]);
+    }
+
+    #[test]
+    fn version() {
+        let version = format!("this is rmxsmtpd {}", env!("CARGO_PKG_VERSION"));
+        for words in [
+            &["-V"][..],
+            &["-V", "prog"],
+            &["-qV", "-t", "never", "prog"],
+            &["-b", "-V"],
+        ] {
+            assert_eq!(parse_words(words).unwrap_err(), version, "{words:?}");
+        }
+        // After the program, -V is the program's.
+        let o = parse_words(&["prog", "-V"]).unwrap();
+        assert_eq!(o.program, ["prog", "-V"]);
+    }
+
+    #[test]
+    fn values_that_are_not_utf8() {
+        let args = [
+            os(b"-m\xe9t\xe9"),
+            os(b"-h"),
+            os(b"mx\xff"),
+            os(b"-t"),
+            os(b"3\xff"),
+            os(b"prog"),
+        ];
+        let error = parse(&args).unwrap_err();
+        assert_eq!(error, "-t wants whole seconds from 0 to 86400, not \"3?\"");
+        let o = parse(&[&args[..3], &args[5..]].concat()).unwrap();
+        assert_eq!(o.policy.message, "\u{fffd}t\u{fffd}");
+        assert_eq!(o.name, "mx?");
+        // Bytes after the program, and the program's own, pass untouched.
+        let tail = [os(b"\xff-\xfe"), os(b"-\xe9"), os(b"")];
+        let o = parse(&[&[os(b"-q")][..], &tail].concat()).unwrap();
+        assert_eq!(o.program, tail);
+    }
+
+    #[test]
+    fn errors_are_printable_and_bounded() {
+        let long = format!("-d{}\n\u{e9}", "9".repeat(100_000));
+        let error = parse_words(&[&long, "prog"]).unwrap_err();
+        assert!(
+            error.starts_with("-d wants a date YYYY-MM-DD, not \"999"),
+            "{error}"
+        );
+        assert_eq!(error.len(), MAX_ERROR);
+        let error = parse_words(&["-t", "1\n2", "prog"]).unwrap_err();
+        assert!(error.bytes().all(|b| (b' '..=b'~').contains(&b)), "{error}");
+    }
+
+    /// A C argv: pointers to NUL-terminated copies of `words`, then NULL.
+    fn c_argv(words: &[&[u8]]) -> (Vec<std::ffi::CString>, Vec<*const libc::c_char>) {
+        let strings: Vec<_> = words
+            .iter()
+            .map(|w| std::ffi::CString::new(*w).unwrap())
+            .collect();
+        let mut pointers: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+        pointers.push(std::ptr::null());
+        (strings, pointers)
+    }
+
+    #[test]
+    fn arguments_come_from_main() {
+        // An argv of its own, unlike this test process's: what it gives
+        // comes from the pointers, not from the C library's copy.
+        let words: [&[u8]; 5] = [b"rmxsmtpd", b"-q", b"--", b"\xff\xfe", b""];
+        let (_strings, argv) = c_argv(&words);
+        // SAFETY: `argv` holds 5 pointers to live NUL-terminated strings, then NULL.
+        let args = unsafe { from_main(5, argv.as_ptr()) };
+        assert_eq!(args, words[1..].iter().map(|w| os(w)).collect::<Vec<_>>());
+        // SAFETY: as above; fewer than all of them is fine too.
+        let args = unsafe { from_main(2, argv.as_ptr()) };
+        assert_eq!(args, [os(b"-q")]);
+        for argc in [1, 0, -1, libc::c_int::MIN] {
+            // SAFETY: as above; argc <= 1 reads nothing.
+            assert!(unsafe { from_main(argc, argv.as_ptr()) }.is_empty());
+        }
+        // SAFETY: a NULL argv is never read.
+        assert!(unsafe { from_main(3, std::ptr::null()) }.is_empty());
+        // An argc past the terminating NULL stops at the NULL.
+        let (_strings, argv) = c_argv(&[b"rmxsmtpd", b"prog"]);
+        // SAFETY: argv holds 3 pointers: two strings and NULL; reading stops at the NULL.
+        let args = unsafe { from_main(3, argv.as_ptr()) };
+        assert_eq!(args, [os(b"prog")]);
     }
 }

@@ -31,6 +31,14 @@ const EXIT_TEMPERROR: u8 = 111;
 /// Longest line of `-p` output and of a warning.
 const MAX_LINE: usize = 1000;
 
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Request {
+    Check(Check),
+    /// `-V`: the version on stdout.
+    Version,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 struct Check {
     prefixes: Prefixes,
@@ -48,9 +56,19 @@ fn main() -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let check = match parse(&args) {
-        Ok(check) => check,
+        Ok(Request::Check(check)) => check,
+        Ok(Request::Version) => {
+            let line = format!("rmxcheck {}\n", env!("CARGO_PKG_VERSION"));
+            if std::io::stdout().write_all(line.as_bytes()).is_err() {
+                return ExitCode::from(EXIT_TEMPERROR);
+            }
+            return ExitCode::SUCCESS;
+        }
         Err(error) => {
-            eprintln!("rmxcheck: usage error: {error}; usage: {USAGE}");
+            let error = text::printable(&error, MAX_LINE);
+            let line = format!("rmxcheck: usage error: {error}; usage: {USAGE}\n");
+            // Nothing useful can be done if stderr is gone.
+            let _ = std::io::stderr().write_all(line.as_bytes());
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -87,17 +105,23 @@ fn main() -> ExitCode {
     ExitCode::from(exit_status(&outcomes, check.strict))
 }
 
-/// Reads the arguments after `argv[0]`. Every address is checked before
-/// any lookup starts, so a typo costs no DNS traffic.
-fn parse(args: &[String]) -> Result<Check, String> {
+/// Reads the arguments after `argv[0]`, whatever they are; an argument
+/// that is not UTF-8 has come as text with U+FFFD, which no address has.
+/// Every address is checked before any lookup starts, so a typo costs no
+/// DNS traffic.
+fn parse(args: &[String]) -> Result<Request, String> {
     let mut spec = getopts::Options::new();
     spec.parsing_style(ParsingStyle::FloatingFrees);
-    spec.optflagmulti("s", "", "");
-    spec.optflagmulti("p", "", "");
+    for flag in ["s", "p", "V"] {
+        spec.optflagmulti(flag, "", "");
+    }
     for option in ["4", "6", "T"] {
         spec.optmulti(option, "", "", "");
     }
     let matches = spec.parse(args).map_err(|e| e.to_string())?;
+    if matches.opt_present("V") {
+        return Ok(Request::Version);
+    }
     let mut prefixes = Prefixes::default();
     if let Some(text) = matches.opt_strs("4").pop() {
         prefixes.v4 = names::parse_v4(&text).map_err(|e| format!("-4: {e}"))?;
@@ -114,13 +138,13 @@ fn parse(args: &[String]) -> Result<Check, String> {
         .iter()
         .map(|word| address(word).ok_or_else(|| format!("not an address: {word:?}")))
         .collect::<Result<_, _>>()?;
-    Ok(Check {
+    Ok(Request::Check(Check {
         prefixes,
         timeout,
         strict: matches.opt_present("s"),
         parseable: matches.opt_present("p"),
         addresses,
-    })
+    }))
 }
 
 /// An IPv4 or IPv6 address; `::ffff:a.b.c.d` is IPv4, as rmxsmtpd reads it.
@@ -373,7 +397,10 @@ mod tests {
     }
 
     fn words(args: &[&str]) -> Result<Check, String> {
-        parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+        match parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())? {
+            Request::Check(check) => Ok(check),
+            Request::Version => Err("-V".into()),
+        }
     }
 
     #[test]
@@ -411,10 +438,33 @@ mod tests {
             &["1.2.3.4", "mx.example.net"],
             &["1.2.3"],
             &["-s"],
+            &["--help"],
+            &["--version", "1.2.3.4"],
+            &["--foo", "1.2.3.4"],
+            &["-b-", "1.2.3.4"],
+            &["-", "1.2.3.4"],
+            &["-\u{e9}", "1.2.3.4"],
+            &["1.2.3.4\u{fffd}"],
+            &["-T", "1\n", "1.2.3.4"],
         ] {
             let error = words(bad).expect_err(&format!("{bad:?}"));
             assert!(!error.contains('\n'), "{error}");
         }
+    }
+
+    #[test]
+    fn version() {
+        for args in [
+            &["-V"][..],
+            &["198.51.100.5", "-V"],
+            &["-sV", "not-an-address"],
+            &["-T", "0", "-V"],
+        ] {
+            assert_eq!(words(args).unwrap_err(), "-V", "{args:?}");
+        }
+        assert!(words(&["-x", "-V"]).unwrap_err().contains("'x'"));
+        let error = words(&["--", "-V"]).unwrap_err();
+        assert_eq!(error, "not an address: \"-V\"");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! dispositions stay the ones rmxsmtpd was started with (DESIGN.md §6).
 #![no_main]
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
 
@@ -22,15 +23,17 @@ use rmxsmtpd::{exec, log, session};
 const EXIT_USAGE: libc::c_int = 100;
 const EXIT_TROUBLE: libc::c_int = 111;
 
-// SAFETY: this is the process's only C `main`; the C runtime calls it once
-// with valid argc and argv, and std reads them itself (args_os).
+// SAFETY: this is the process's only C `main`; the C runtime calls it once.
 #[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    let args: Vec<_> = std::env::args_os().skip(1).collect();
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: argc and argv are as the C runtime passes them to `main`.
+    let args = unsafe { options::from_main(argc, argv) };
     let options = match options::parse(&args) {
         Ok(options) => options,
         Err(error) => {
-            eprintln!("rmxsmtpd: usage error: {error}; usage: {USAGE}");
+            let line = format!("rmxsmtpd: usage error: {error}; usage: {USAGE}\n");
+            // Nothing useful can be done if stderr is gone.
+            let _ = std::io::stderr().write_all(line.as_bytes());
             return EXIT_USAGE;
         }
     };
