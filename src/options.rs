@@ -175,17 +175,18 @@ fn split(args: &[OsString]) -> Result<(Vec<String>, &[OsString]), String> {
                     (attached, _) => attached,
                 };
                 words.push(option);
-                words.push(String::from_utf8_lossy(value).into_owned());
+                // As text, each byte outside printable ASCII one `?`:
+                // the rule of everything rmxsmtpd shows (rmxsmtpd(8)).
+                words.push(text::printable(value, value.len()));
                 break;
             } else if letter == b'-' {
                 // No long options: `--help` is as unknown as `-x`.
-                return Err(format!("unknown option {}", arg.to_string_lossy()));
+                return Err(format!(
+                    "unknown option {}",
+                    text::printable(arg.as_bytes(), MAX_ERROR)
+                ));
             } else {
-                // The letters before it were ASCII: this one starts a
-                // character, which may take more than one byte.
-                let from_here = [&[letter][..], letters.as_slice()].concat();
-                let unknown = String::from_utf8_lossy(&from_here).chars().next();
-                return Err(format!("unknown option -{}", unknown.unwrap_or('?')));
+                return Err(format!("unknown option -{}", text::printable([letter], 1)));
             }
         }
     }
@@ -353,8 +354,7 @@ mod tests {
         assert_eq!(error(&["-n", "--foo", "prog"]), "unknown option --foo");
         assert_eq!(error(&["-bx", "prog"]), "unknown option -x");
         assert_eq!(error(&["-b-", "prog"]), "unknown option -b-");
-        // A letter of more than one byte is one unknown letter, shown as
-        // printable ASCII.
+        // The first unknown byte is named, as printable ASCII.
         assert_eq!(error(&["-\u{e9}", "prog"]), "unknown option -?");
         assert_eq!(error(&["-q\u{1f600}b", "prog"]), "unknown option -?");
         assert_eq!(error(&["-t"]), "-t wants a value");
@@ -413,7 +413,7 @@ mod tests {
         let error = parse(&args).unwrap_err();
         assert_eq!(error, "-t wants whole seconds from 0 to 86400, not \"3?\"");
         let o = parse(&[&args[..3], &args[5..]].concat()).unwrap();
-        assert_eq!(o.policy.message, "\u{fffd}t\u{fffd}");
+        assert_eq!(o.policy.message, "?t?");
         assert_eq!(o.name, "mx?");
         // Bytes after the program, and the program's own, pass untouched.
         let tail = [os(b"\xff-\xfe"), os(b"-\xe9"), os(b"")];
