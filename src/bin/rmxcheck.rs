@@ -217,7 +217,7 @@ fn report(findings: &Findings, judgement: &Judgement, strict: bool) -> String {
     let why = match judgement.outcome {
         Outcome::Pass => format!(
             "{client} is an address of {}, listed at {at}",
-            judgement.why.trim_end_matches('.')
+            judgement.why
         ),
         Outcome::Fail if matches!(findings_list(findings, &judgement.name), Some(List::Null)) => {
             format!("{at} publishes a null MX: no host of that network may send")
@@ -469,7 +469,7 @@ mod tests {
         );
         assert_eq!(
             parseable(f.client, &judgement),
-            "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n"
+            "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n"
         );
     }
 

@@ -115,13 +115,13 @@ fn notes_on(findings: &Findings) -> Vec<String> {
             if ignored > 0 {
                 notes.push(format!(
                     "{}: {ignored} exchanges past the first {MAX_EXCHANGES} ignored",
-                    entry.name
+                    log::trimmed(&entry.name)
                 ));
             }
             if null_dropped {
                 notes.push(format!(
                     "{}: null MX beside other MX records ignored",
-                    entry.name
+                    log::trimmed(&entry.name)
                 ));
             }
         }
