@@ -54,10 +54,15 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let (config, misread) = Config::from_system();
+    if let Some(misread) = misread {
+        let line = text::printable(&format!("rmxcheck: warning: {misread}"), MAX_LINE);
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
     let mut outcomes = Vec::new();
     for (n, &ip) in check.addresses.iter().enumerate() {
         let names = reverse_names(ip, &check.prefixes);
-        let findings = lookup(ip, names, Config::from_system(), check.timeout, |_| false);
+        let findings = lookup(ip, names, config.clone(), check.timeout, |_| false);
         let judgement = judge(&findings)
             .unwrap_or_else(|| Judgement::new(Outcome::TempError, None, "lookup did not finish"));
         let mut out = String::new();

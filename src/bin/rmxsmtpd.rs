@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use rmxsmtpd::client::{client_address, peer_of_stdin};
 use rmxsmtpd::date::Date;
-use rmxsmtpd::dns::Config;
+use rmxsmtpd::dns::{Config, Misread};
 use rmxsmtpd::lookup::{Findings, List, MAX_EXCHANGES, lookup};
 use rmxsmtpd::names::reverse_names;
 use rmxsmtpd::options::{self, Options, USAGE};
@@ -50,8 +50,8 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
             Screen::Lookup => {
                 let judgement = match client {
                     Ok(ip) => {
-                        let findings = look_up(ip, &options);
-                        notes = notes_on(&findings);
+                        let (findings, misread) = look_up(ip, &options);
+                        notes = notes_on(&findings, misread);
                         judge(&findings).unwrap_or_else(|| {
                             Judgement::new(Outcome::TempError, None, "lookup did not finish")
                         })
@@ -93,18 +93,21 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     }
 }
 
-/// The client's network lists, stopping as soon as the verdict is known.
-fn look_up(ip: IpAddr, options: &Options) -> Findings {
+/// The client's network lists, stopping as soon as the verdict is known,
+/// and what of `DNSCACHEIP` was not understood.
+fn look_up(ip: IpAddr, options: &Options) -> (Findings, Option<Misread>) {
     let names = reverse_names(ip, &options.prefixes);
-    let config = Config::from_system();
-    lookup(ip, names, config, options.dns_timeout, |f| {
+    let (config, misread) = Config::from_system();
+    let findings = lookup(ip, names, config, options.dns_timeout, |f| {
         judge(f).is_some()
-    })
+    });
+    (findings, misread)
 }
 
-/// What the log should mention beyond the verdict.
-fn notes_on(findings: &Findings) -> Vec<String> {
-    let mut notes = Vec::new();
+/// What the log should mention beyond the verdict: first the servers, if
+/// `DNSCACHEIP` did not say them all, then what was ignored in a list.
+fn notes_on(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
+    let mut notes: Vec<String> = misread.iter().map(Misread::to_string).collect();
     for entry in &findings.names {
         if let List::Exchanges {
             ignored,
