@@ -1,26 +1,32 @@
 //! What the real binaries write about a lookup, end to end (rmxsmtpd(8),
-//! "The log"; rmxcheck(1)): names as they are on the wire, the same name in
-//! the NAME field and in the notes, and a `DNSCACHEIP` that was not
-//! understood.
+//! "The log"; rmxcheck(1)): the line in syslog when stderr is the client's
+//! socket, names as they are on the wire, the same name in the NAME field
+//! and in the notes, and a `DNSCACHEIP` that was not understood.
 //!
-//! What needs `/etc/resolv.conf` runs inside namespaces of its own: the test
-//! runs itself again under `unshare`, with a file of its own mounted there
-//! (see [`inside`]), so the machine's resolver is never asked. That needs
-//! root; without it the test says so and steps aside, and under CI=true it
-//! fails instead.
+//! What needs `/dev/log` or `/etc/resolv.conf` runs inside namespaces of its
+//! own: the test runs itself again under `unshare`, with files of its own
+//! mounted there (see [`inside`]), so the machine's syslog and resolver are
+//! never touched. That needs root; without it the test says so and steps
+//! aside, and under CI=true it fails instead.
 
 mod support;
 
-use std::io::Write;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use support::responder::{Behaviour, Responder, Zone};
-use support::wrapper::{TempDir, Wrapper};
+use support::wrapper::{BIN, Report, TempDir, Wrapper, reporter};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const ZONE: &str = "100.51.198.in-addr.arpa";
 const LISTED: &str = "198.51.100.5";
+const UNLISTED: &str = "198.51.100.10";
+const REFUSAL: &str = "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! \
+                       Contact your mail or your network administrator.";
 /// An internationalized exchange in its ASCII form (RFC 5890): "münchen".
 const MUNICH: &str = "xn--mnchen-3ya.example";
 
@@ -51,9 +57,9 @@ fn is_inside() -> bool {
 
 /// Runs `test` (the caller's own name) again as a new process of this test
 /// binary, under `unshare FLAGS` after the shell commands of `setup` (which
-/// see `vars` in their environment). Panics if that run fails; false, after
-/// a visible line, when this machine cannot make the namespaces.
-fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) -> bool {
+/// see `vars` in their environment, and sbin on PATH). Panics if that run
+/// fails; when this machine cannot make the namespaces, says so instead.
+fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let probe = root
@@ -68,7 +74,7 @@ fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) -> bo
         .args([
             "sh",
             "-c",
-            &format!("{setup} || exit 77; exec \"$@\""),
+            &format!("PATH=$PATH:/usr/sbin:/sbin; {setup} || exit 77; exec \"$@\""),
             "sh",
         ])
         .arg(std::env::current_exe().expect("the test binary"))
@@ -93,11 +99,10 @@ fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) -> bo
                 "{test} ran inside: {}",
                 text(&output.stdout)
             );
-            true
         }
         _ => {
             let why = format!(
-                "SKIP: {test}: needs root, unshare {} and the mounts of: {setup}",
+                "SKIP: {test}: needs root, and `unshare {}` with mounts inside",
                 flags.join(" ")
             );
             assert!(
@@ -106,15 +111,14 @@ fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) -> bo
             );
             // Straight to stderr: libtest hides what a passing test prints.
             let _ = writeln!(std::io::stderr(), "{why}");
-            false
         }
     }
 }
 
 /// Inside `unshare -m -n`: the loopback up, and this text at
 /// `/etc/resolv.conf`, which the test's resolver on 127.0.0.1 port 53
-/// answers. Runs `test` there; false when skipped.
-fn with_resolv_conf(test: &str, resolv_conf: &str) -> bool {
+/// answers. Runs `test` there.
+fn with_resolv_conf(test: &str, resolv_conf: &str) {
     let dir = TempDir::new();
     let file = dir.path().join("resolv.conf");
     std::fs::write(&file, resolv_conf).unwrap();
@@ -123,7 +127,7 @@ fn with_resolv_conf(test: &str, resolv_conf: &str) -> bool {
         &["-m", "-n"],
         r#"ip link set lo up && mount --bind "$RESOLV_CONF" /etc/resolv.conf"#,
         &[("RESOLV_CONF", &file)],
-    )
+    );
 }
 
 // ---- Names as they are on the wire -----------------------------------------
@@ -192,7 +196,225 @@ fn a_note_names_the_list_as_the_name_field_does() {
     );
 }
 
-// ---- A DNSCACHEIP that was not understood ------------------------------------
+// ---- syslog when stderr is the client's socket -------------------------------
+
+/// How long anything here may take before it counts as a hang.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Inside `unshare -m`: `/dev` overlaid with a tmpfs of the namespace's own,
+/// where the test binds `/dev/log`. Runs `test` there.
+fn with_dev_of_its_own(test: &str) {
+    let dir = TempDir::new();
+    inside(
+        test,
+        &["-m"],
+        r#"mount -t tmpfs tmpfs "$DIR" && mkdir "$DIR/upper" "$DIR/work" &&
+           mount -t overlay overlay -o "lowerdir=/dev,upperdir=$DIR/upper,workdir=$DIR/work" /dev"#,
+        &[("DIR", dir.path())],
+    );
+}
+
+/// What the client saw of one rmxsmtpd run whose fds 0, 1 and 2 are all
+/// one socket, as inetd and xinetd hand it over.
+struct OverOneSocket {
+    pid: u32,
+    code: Option<i32>,
+    /// Everything the client read.
+    said: String,
+}
+
+/// Runs `command` with fds 0, 1 and 2 the server end of a socket pair;
+/// the client end writes `input`, then reads to the end.
+fn over_one_socket(mut command: Command, input: &[u8]) -> OverOneSocket {
+    let (mut client, server) = UnixStream::pair().unwrap();
+    let server = OwnedFd::from(server);
+    let mut child = command
+        .stdin(Stdio::from(server.try_clone().unwrap()))
+        .stdout(Stdio::from(server.try_clone().unwrap()))
+        .stderr(Stdio::from(server))
+        .spawn()
+        .expect("start rmxsmtpd");
+    // The command holds copies of the server end; only the child may.
+    drop(command);
+    client.write_all(input).unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut said = Vec::new();
+    let read = client.read_to_end(&mut said);
+    if read.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    read.expect("rmxsmtpd ends the connection in time");
+    OverOneSocket {
+        pid: child.id(),
+        code: status.code(),
+        said: text(&said),
+    }
+}
+
+/// rmxsmtpd with this environment and these arguments, nothing else.
+fn rmxsmtpd(env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().copied())
+        .args(args);
+    command
+}
+
+/// The next syslog(3) datagram: `<PRI>TIMESTAMP TAG: MESSAGE` (RFC 3164) as
+/// the priority and what follows the time stamp.
+fn next_syslog(socket: &UnixDatagram) -> (u8, String) {
+    let mut buffer = vec![0; 4096];
+    let n = socket.recv(&mut buffer).expect("a line in syslog");
+    let datagram = text(&buffer[..n]);
+    let (priority, rest) = datagram
+        .strip_prefix('<')
+        .and_then(|d| d.split_once('>'))
+        .unwrap_or_else(|| panic!("no <PRI>: {datagram:?}"));
+    // The tag starts after the time stamp, `Nov 30 19:11:08 `.
+    let tag = rest
+        .find("rmxsmtpd[")
+        .unwrap_or_else(|| panic!("no tag: {datagram:?}"));
+    assert!(rest[..tag].ends_with(' '), "time stamp: {datagram:?}");
+    (priority.parse().unwrap(), rest[tag..].to_string())
+}
+
+/// The descriptors a child of this process inherits without rmxsmtpd in
+/// between, fd 0, 1 and 2 included; rmxsmtpd may add none.
+fn inherited_fds() -> Vec<u32> {
+    let dir = TempDir::new();
+    let path = dir.path().join("report");
+    let status = Command::new(reporter())
+        .env("RMX_REPORT", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Report::read(&path).unwrap().fds
+}
+
+/// syslog(3)'s priority: facility mail (2) times 8, plus the level.
+const MAIL_INFO: u8 = 2 * 8 + 6;
+const MAIL_WARNING: u8 = 2 * 8 + 4;
+
+#[test]
+fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
+    const TEST: &str = "with_stderr_on_the_socket_the_line_goes_to_syslog";
+    if !is_inside() {
+        with_dev_of_its_own(TEST);
+        return;
+    }
+    let dns = Responder::start(seed_zone());
+    let dir = TempDir::new();
+    let report = dir.path().join("report");
+    let dnscacheip = dns.addr().to_string();
+    let report_path = report.to_str().unwrap();
+    let listed = [
+        ("DNSCACHEIP", dnscacheip.as_str()),
+        ("TCPREMOTEIP", LISTED),
+        ("RMX_REPORT", report_path),
+    ];
+    let wrapped = reporter().to_str().unwrap();
+
+    // No syslog socket at all: the line is dropped, and all goes on.
+    let _ = std::fs::remove_file("/dev/log");
+    let started = Instant::now();
+    let run = over_one_socket(rmxsmtpd(&listed, &[wrapped]), b"");
+    assert_eq!(run.code, Some(0));
+    assert_eq!(run.said, "250 reporter\r\n", "the client sees SMTP only");
+    assert!(started.elapsed() < DEADLINE);
+
+    let syslog = UnixDatagram::bind("/dev/log").expect("bind /dev/log");
+    syslog.set_read_timeout(Some(DEADLINE)).unwrap();
+
+    // A verdict: mail.info, and the program gets no descriptor of syslog's.
+    let run = over_one_socket(rmxsmtpd(&listed, &[wrapped]), b"");
+    assert_eq!(run.said, "250 reporter\r\n", "the client sees SMTP only");
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_INFO,
+            format!("rmxsmtpd[{}]: {LISTED} pass {ZONE} accept", run.pid)
+        )
+    );
+    let ran = Report::read(&report).expect("the program ran");
+    assert_eq!(ran.var("RMXRESULT").as_deref(), Some("pass"));
+    assert_eq!(ran.fds, inherited_fds(), "no descriptor leaked");
+
+    // A refusal, then its held session on the same socket.
+    let unlisted = [
+        ("DNSCACHEIP", dnscacheip.as_str()),
+        ("TCPREMOTEIP", UNLISTED),
+    ];
+    let run = over_one_socket(rmxsmtpd(&unlisted, &[wrapped]), b"QUIT\r\n");
+    assert_eq!(run.code, Some(0));
+    assert_eq!(
+        run.said, "220 rmxsmtpd.local\r\n221 rmxsmtpd.local\r\n",
+        "the client sees SMTP only"
+    );
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_INFO,
+            format!(
+                "rmxsmtpd[{}]: {UNLISTED} fail {ZONE} reject: {REFUSAL}",
+                run.pid
+            )
+        )
+    );
+
+    // A temporary error: mail.warning.
+    dns.script(ZONE, "MX", vec![Behaviour::ServFail]);
+    let run = over_one_socket(rmxsmtpd(&listed, &[wrapped]), b"");
+    assert_eq!(run.said, "250 reporter\r\n", "the client sees SMTP only");
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_WARNING,
+            format!(
+                "rmxsmtpd[{}]: {LISTED} temperror {ZONE} accept (no server answered: SERVFAIL)",
+                run.pid
+            )
+        )
+    );
+
+    // A program that cannot run: the verdict, then the fatal line as a warning.
+    let skip = [("RMXSMTPD", ""), ("TCPREMOTEIP", LISTED)];
+    let run = over_one_socket(rmxsmtpd(&skip, &["/nonexistent/qmail-smtpd"]), b"");
+    assert_eq!(run.code, Some(111));
+    assert_eq!(run.said, "", "the client sees nothing");
+    let tag = format!("rmxsmtpd[{}]: ", run.pid);
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_INFO,
+            format!("{tag}{LISTED} skip - accept (RMXSMTPD is empty)")
+        )
+    );
+    let (priority, fatal) = next_syslog(&syslog);
+    assert_eq!(priority, MAIL_WARNING, "{fatal}");
+    assert!(
+        fatal.starts_with(&format!(
+            "{tag}fatal: unable to run /nonexistent/qmail-smtpd: "
+        )),
+        "{fatal}"
+    );
+
+    // One datagram a line, and no other.
+    syslog.set_nonblocking(true).unwrap();
+    let mut buffer = [0; 4096];
+    let more = syslog.recv(&mut buffer);
+    assert_eq!(
+        more.map_err(|e| e.kind()),
+        Err(ErrorKind::WouldBlock),
+        "{:?}",
+        text(&buffer)
+    );
+}
 
 /// The seed's list: mx1.example.net at 198.51.100.5.
 fn seed_zone() -> Zone {

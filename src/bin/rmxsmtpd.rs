@@ -72,7 +72,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
         notes: &notes,
     };
     if !options.quiet || entry.worth_logging_quietly() {
-        log::write("rmxsmtpd", &entry.format());
+        log::write("rmxsmtpd", entry.priority(), &entry.format());
     }
     match action {
         Action::Reject(rejection) if !options.dry_run => {
@@ -86,6 +86,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
             let program = options.program[0].to_string_lossy();
             log::write(
                 "rmxsmtpd",
+                log::Priority::Warning,
                 &format!("fatal: unable to run {program}: {error}"),
             );
             EXIT_TROUBLE
