@@ -27,6 +27,18 @@ pub enum Priority {
     Warning,
 }
 
+impl Priority {
+    /// The priority of a verdict line: `warning` for a temporary error,
+    /// which wants a look; else `info`.
+    pub fn of(outcome: Outcome) -> Priority {
+        if outcome == Outcome::TempError {
+            Priority::Warning
+        } else {
+            Priority::Info
+        }
+    }
+}
+
 /// What happened to one connection.
 pub struct Entry<'a> {
     /// The client address, or `-` when there is none.
@@ -46,15 +58,6 @@ impl Entry<'_> {
     /// Whether `-q` keeps this line: rejections, dry-run rejections, errors.
     pub fn worth_logging_quietly(&self) -> bool {
         matches!(self.action, Action::Reject(_)) || self.outcome == Outcome::TempError
-    }
-
-    /// `warning` for a temporary error, which wants a look; else `info`.
-    pub fn priority(&self) -> Priority {
-        if self.outcome == Outcome::TempError {
-            Priority::Warning
-        } else {
-            Priority::Info
-        }
     }
 
     /// The line, without the `rmxsmtpd: pid N: ` prefix or newline.
@@ -212,7 +215,7 @@ mod tests {
             } else {
                 Priority::Info
             };
-            assert_eq!(entry(outcome, None, &Action::Accept).priority(), want);
+            assert_eq!(Priority::of(outcome), want);
         }
     }
 

@@ -56,8 +56,8 @@ fn main() -> ExitCode {
     };
     let (config, misread) = Config::from_system();
     if let Some(misread) = misread {
-        let line = text::printable(&format!("rmxcheck: warning: {misread}"), MAX_LINE);
-        let _ = writeln!(std::io::stderr(), "{line}");
+        let line = format!("rmxcheck: warning: {misread}");
+        let _ = writeln!(std::io::stderr(), "{}", text::printable(&line, MAX_LINE));
     }
     let mut outcomes = Vec::new();
     for (n, &ip) in check.addresses.iter().enumerate() {

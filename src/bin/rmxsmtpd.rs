@@ -72,7 +72,11 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
         notes: &notes,
     };
     if !options.quiet || entry.worth_logging_quietly() {
-        log::write("rmxsmtpd", entry.priority(), &entry.format());
+        log::write(
+            "rmxsmtpd",
+            log::Priority::of(entry.outcome),
+            &entry.format(),
+        );
     }
     match action {
         Action::Reject(rejection) if !options.dry_run => {
