@@ -2,7 +2,12 @@
 //! multilog and svlogd keep whole:
 //!
 //! `rmxsmtpd: pid 4242: 198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 ...`
+//!
+//! Where stderr is the client's own socket (inetd, xinetd), the same line
+//! goes to syslog(3) instead, so that it is neither lost nor sent to the
+//! client.
 
+use std::ffi::CString;
 use std::io::Write;
 
 use hickory_proto::rr::Name;
@@ -12,6 +17,27 @@ use crate::verdict::Outcome;
 
 /// Longest log line kept, so that a hostile reply cannot flood the log.
 const MAX_LINE: usize = 1000;
+
+/// How much a line matters to syslog(3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    /// A verdict.
+    Info,
+    /// A temporary error, or a fatal line.
+    Warning,
+}
+
+impl Priority {
+    /// The priority of a verdict line: `warning` for a temporary error,
+    /// which wants a look; else `info`.
+    pub fn of(outcome: Outcome) -> Priority {
+        if outcome == Outcome::TempError {
+            Priority::Warning
+        } else {
+            Priority::Info
+        }
+    }
+}
 
 /// What happened to one connection.
 pub struct Entry<'a> {
@@ -62,16 +88,39 @@ pub fn trimmed(name: &Name) -> String {
     text.strip_suffix('.').map(str::to_string).unwrap_or(text)
 }
 
-/// Writes one line, prefixed with the program and pid, in one write(2);
-/// nothing when stderr is the client's own socket, as inetd and xinetd hand
-/// it over, where a log line would reach the client before the greeting.
-pub fn write(program: &str, line: &str) {
+/// Writes one line, prefixed with the program and pid, in one write(2).
+/// When stderr is the client's own socket, as inetd and xinetd hand it
+/// over, the line would reach the client: it goes to syslog instead.
+pub fn write(program: &str, priority: Priority, line: &str) {
     if stderr_is_the_client() {
+        syslog(program, priority, line);
         return;
     }
     let full = format!("{program}: pid {}: {line}\n", std::process::id());
     // Nothing useful can be done if stderr is gone.
     let _ = std::io::stderr().write_all(full.as_bytes());
+}
+
+/// One message to syslog(3): facility mail, the program as ident, with the
+/// pid. Without a syslog socket (`/dev/log`) it is dropped, as syslog(3)
+/// does. The socket is closed again at once: nothing opened here may reach
+/// the program rmxsmtpd execs.
+fn syslog(program: &str, priority: Priority, line: &str) {
+    let (Ok(ident), Ok(message)) = (CString::new(program), CString::new(line.replace('\0', "?")))
+    else {
+        return;
+    };
+    let level = match priority {
+        Priority::Info => libc::LOG_INFO,
+        Priority::Warning => libc::LOG_WARNING,
+    };
+    // SAFETY: `ident` is NUL-terminated and outlives the closelog(3) below,
+    // after which the C library no longer holds it.
+    unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
+    // SAFETY: a constant "%s" format with one NUL-terminated string for it.
+    unsafe { libc::syslog(level, c"%s".as_ptr(), message.as_ptr()) };
+    // SAFETY: closelog(3) only closes the socket that syslog(3) opened.
+    unsafe { libc::closelog() };
 }
 
 /// Whether fds 0 and 2 are the same socket.
@@ -146,6 +195,18 @@ mod tests {
         assert!(entry(Outcome::TempError, None, None).worth_logging_quietly());
         for outcome in [Outcome::Pass, Outcome::None, Outcome::Skip, Outcome::Fail] {
             assert!(!entry(outcome, None, None).worth_logging_quietly());
+        }
+    }
+
+    #[test]
+    fn temporary_errors_are_warnings() {
+        for outcome in Outcome::ALL {
+            let want = if outcome == Outcome::TempError {
+                Priority::Warning
+            } else {
+                Priority::Info
+            };
+            assert_eq!(Priority::of(outcome), want);
         }
     }
 

@@ -12,6 +12,7 @@ use std::fmt;
 use hickory_proto::rr::Name;
 
 use crate::date::Date;
+use crate::log::trimmed;
 use crate::lookup::{Addrs, Findings, List};
 use crate::text;
 
@@ -100,7 +101,7 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
                     ..Judgement::new(outcome, name, why)
                 };
                 if let Some(host) = hosts.iter().find(|h| h.matches(findings.client)) {
-                    return Some(judgement(Outcome::Pass, host.host.to_string()));
+                    return Some(judgement(Outcome::Pass, trimmed(&host.host)));
                 }
                 if hosts.iter().any(|h| h.addrs == Addrs::Pending) {
                     return None;
@@ -109,7 +110,7 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
                     Addrs::Failed(error) => Some((&h.host, error)),
                     _ => None,
                 }) {
-                    let why = format!("exchange {host}: {error}");
+                    let why = format!("exchange {}: {error}", trimmed(host));
                     return Some(judgement(Outcome::TempError, why));
                 }
                 let plural = if hosts.len() == 1 { "" } else { "s" };
@@ -419,12 +420,26 @@ mod tests {
         ])]);
         assert_eq!(
             judge(&f).unwrap().why,
-            "exchange broken.example.: timeout after 10 s"
+            "exchange broken.example: timeout after 10 s"
         );
         let f = findings(vec![List::Failed(timeout())]);
         assert_eq!(judge(&f).unwrap().why, "timeout after 10 s");
         let f = findings(vec![list(vec![exchange("x.example.", found(&[]))])]);
         assert_eq!(judge(&f).unwrap().why, "no match among 1 listed exchange");
+    }
+
+    /// Names reach text as they are on the wire: an internationalized
+    /// exchange stays in its `xn--` form, never decoded to Unicode.
+    #[test]
+    fn why_texts_name_exchanges_in_ascii() {
+        let munich = "xn--mnchen-3ya.example.";
+        let f = findings(vec![list(vec![exchange(munich, found(&[CLIENT]))])]);
+        assert_eq!(judge(&f).unwrap().why, "xn--mnchen-3ya.example");
+        let f = findings(vec![list(vec![exchange(munich, Addrs::Failed(timeout()))])]);
+        assert_eq!(
+            judge(&f).unwrap().why,
+            "exchange xn--mnchen-3ya.example: timeout after 10 s"
+        );
     }
 
     #[test]

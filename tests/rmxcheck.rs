@@ -67,7 +67,7 @@ fn every_exchange_is_resolved_even_after_a_match() {
     let output = run(&dns.addr().to_string(), &["-p", "198.51.100.5"]);
     assert_eq!(
         stdout(&output),
-        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n"
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n"
     );
     assert_eq!(dns.queries("mx1.example.net", "A"), 1);
     assert_eq!(dns.queries("mx2.example.net", "A"), 1, "no early stop");
@@ -89,10 +89,10 @@ fn parseable_lines_and_exit_statuses_over_several_addresses() {
     );
     assert_eq!(
         stdout(&output),
-        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n\
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n\
          198.51.100.10 fail 100.51.198.in-addr.arpa no match among 2 listed exchanges\n\
          203.0.113.7 fail 113.0.203.in-addr.arpa null MX\n\
-         198.51.100.6 pass 100.51.198.in-addr.arpa mx2.example.net.\n"
+         198.51.100.6 pass 100.51.198.in-addr.arpa mx2.example.net\n"
     );
     assert_eq!(output.status.code(), Some(1));
     // No list anywhere: NXDOMAIN for the /64, the /48 too.
@@ -136,7 +136,7 @@ fn a_temporary_error_wins_the_exit_status() {
     assert_eq!(
         stdout(&output),
         "203.0.113.7 fail 113.0.203.in-addr.arpa null MX\n\
-         198.51.100.10 temperror 100.51.198.in-addr.arpa exchange mx2.example.net.: \
+         198.51.100.10 temperror 100.51.198.in-addr.arpa exchange mx2.example.net: \
          no server answered: SERVFAIL\n"
     );
     assert_eq!(output.status.code(), Some(111));
@@ -282,14 +282,14 @@ fn a_broader_list_decides_where_the_narrower_name_has_none() {
     let output = run(&dns, &["-p", "2001:db8:1:3::7"]);
     assert_eq!(
         stdout(&output),
-        format!("2001:db8:1:3::7 pass {z48} relay.example.net.\n")
+        format!("2001:db8:1:3::7 pass {z48} relay.example.net\n")
     );
     assert!(warnings(&output).is_empty(), "{:?}", warnings(&output));
     // In the /64 that has a list of its own, the /48's is shadowed.
     let output = run(&dns, &["-p", "2001:db8:1:2::25"]);
     assert_eq!(
         stdout(&output),
-        format!("2001:db8:1:2::25 pass {z64} mx1.example.net.\n")
+        format!("2001:db8:1:2::25 pass {z64} mx1.example.net\n")
     );
     assert_eq!(
         warnings(&output),
@@ -306,7 +306,7 @@ fn warns_about_a_null_mx_among_others() {
     let output = run(&dns.addr().to_string(), &["-p", "198.51.100.6"]);
     assert_eq!(
         stdout(&output),
-        "198.51.100.6 pass 100.51.198.in-addr.arpa mx2.example.net.\n"
+        "198.51.100.6 pass 100.51.198.in-addr.arpa mx2.example.net\n"
     );
     assert_eq!(
         warnings(&output),

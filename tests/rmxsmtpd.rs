@@ -406,7 +406,7 @@ fn only_the_first_twenty_exchanges_count() {
     assert!(
         outcome
             .log()
-            .ends_with("; 100.51.198.in-addr.arpa.: 5 exchanges past the first 20 ignored"),
+            .ends_with("; 100.51.198.in-addr.arpa: 5 exchanges past the first 20 ignored"),
         "{}",
         outcome.log()
     );

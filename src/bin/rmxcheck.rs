@@ -72,10 +72,15 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let (config, misread) = Config::from_system();
+    if let Some(misread) = misread {
+        let line = format!("rmxcheck: warning: {misread}");
+        let _ = writeln!(std::io::stderr(), "{}", text::printable(&line, MAX_LINE));
+    }
     let mut outcomes = Vec::new();
     for (n, &ip) in check.addresses.iter().enumerate() {
         let names = reverse_names(ip, &check.prefixes);
-        let findings = lookup(ip, names, Config::from_system(), check.timeout, |_| false);
+        let findings = lookup(ip, names, config.clone(), check.timeout, |_| false);
         let judgement = judge(&findings)
             .unwrap_or_else(|| Judgement::new(Outcome::TempError, None, "lookup did not finish"));
         let mut out = String::new();
@@ -241,7 +246,7 @@ fn report(findings: &Findings, judgement: &Judgement, strict: bool) -> String {
     let why = match judgement.outcome {
         Outcome::Pass => format!(
             "{client} is an address of {}, listed at {at}",
-            judgement.why.trim_end_matches('.')
+            judgement.why
         ),
         Outcome::Fail if matches!(findings_list(findings, &judgement.name), Some(List::Null)) => {
             format!("{at} publishes a null MX: no host of that network may send")
@@ -519,7 +524,7 @@ mod tests {
         );
         assert_eq!(
             parseable(f.client, &judgement),
-            "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net.\n"
+            "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n"
         );
     }
 

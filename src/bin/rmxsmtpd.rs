@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use rmxsmtpd::client::{client_address, peer_of_stdin};
 use rmxsmtpd::date::Date;
-use rmxsmtpd::dns::Config;
+use rmxsmtpd::dns::{Config, Misread};
 use rmxsmtpd::lookup::{Findings, List, MAX_EXCHANGES, lookup};
 use rmxsmtpd::names::reverse_names;
 use rmxsmtpd::options::{self, Options, USAGE};
@@ -66,8 +66,8 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
         Screen::Lookup => {
             let judgement = match client {
                 Ok(ip) => {
-                    let findings = look_up(ip, &options);
-                    notes = notes_on(&findings);
+                    let (findings, misread) = look_up(ip, &options);
+                    notes = notes_on(&findings, misread);
                     judge(&findings).unwrap_or_else(|| {
                         Judgement::new(Outcome::TempError, None, "lookup did not finish")
                     })
@@ -93,7 +93,11 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
         notes: &notes,
     };
     if !options.quiet || entry.worth_logging_quietly() {
-        log::write("rmxsmtpd", &entry.format());
+        log::write(
+            "rmxsmtpd",
+            log::Priority::of(entry.outcome),
+            &entry.format(),
+        );
     }
     match refusal {
         Some(refusal) if !dry_run => {
@@ -106,6 +110,7 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
             let program = options.program[0].to_string_lossy();
             log::write(
                 "rmxsmtpd",
+                log::Priority::Warning,
                 &format!("fatal: unable to run {program}: {error}"),
             );
             EXIT_TROUBLE
@@ -113,18 +118,21 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     }
 }
 
-/// The client's network lists, stopping as soon as the verdict is known.
-fn look_up(ip: IpAddr, options: &Options) -> Findings {
+/// The client's network lists, stopping as soon as the verdict is known,
+/// and what of `DNSCACHEIP` was not understood.
+fn look_up(ip: IpAddr, options: &Options) -> (Findings, Option<Misread>) {
     let names = reverse_names(ip, &options.prefixes);
-    let config = Config::from_system();
-    lookup(ip, names, config, options.dns_timeout, |f| {
+    let (config, misread) = Config::from_system();
+    let findings = lookup(ip, names, config, options.dns_timeout, |f| {
         judge(f).is_some()
-    })
+    });
+    (findings, misread)
 }
 
-/// What the log should mention beyond the verdict.
-fn notes_on(findings: &Findings) -> Vec<String> {
-    let mut notes = Vec::new();
+/// What the log should mention beyond the verdict: first the servers, if
+/// `DNSCACHEIP` did not say them all, then what was ignored in a list.
+fn notes_on(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
+    let mut notes: Vec<String> = misread.iter().map(Misread::to_string).collect();
     for entry in &findings.names {
         if let List::Exchanges {
             ignored,
@@ -135,13 +143,13 @@ fn notes_on(findings: &Findings) -> Vec<String> {
             if ignored > 0 {
                 notes.push(format!(
                     "{}: {ignored} exchanges past the first {MAX_EXCHANGES} ignored",
-                    entry.name
+                    log::trimmed(&entry.name)
                 ));
             }
             if null_dropped {
                 notes.push(format!(
                     "{}: null MX beside other MX records ignored",
-                    entry.name
+                    log::trimmed(&entry.name)
                 ));
             }
         }

@@ -4,11 +4,14 @@
 //! `/etc/resolv.conf`, else `127.0.0.1`. Options come from the `options` lines
 //! of resolv.conf and then from `RES_OPTIONS`, as glibc reads them
 //! (resolv.conf(5)). Nothing here is ever fatal: a line that does not parse is
-//! skipped.
+//! skipped. The words of `DNSCACHEIP` that name no server are returned beside
+//! the configuration ([`Misread`]), for the log and for rmxcheck's warnings:
+//! an administrator who meant to test one cache must not test another unawares.
 //!
 //! Parsing is pure ([`Config::parse`]); only [`Config::from_system`] reads the
 //! environment and the file.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
 use std::time::Duration;
 
@@ -39,6 +42,42 @@ pub struct Config {
     pub use_vc: bool,
 }
 
+/// The words of `DNSCACHEIP` that name no server, as given, and what took
+/// their place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Misread {
+    words: Vec<String>,
+    instead: Instead,
+}
+
+/// What the servers are when some of `DNSCACHEIP` was not understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Instead {
+    /// The other words of `DNSCACHEIP` gave servers; these were left out.
+    Ignored,
+    /// No word did: the `nameserver` lines of `/etc/resolv.conf`.
+    ResolvConf,
+    /// No word did, and resolv.conf gave none either: `127.0.0.1`.
+    Loopback,
+}
+
+impl fmt::Display for Misread {
+    /// `DNSCACHEIP "localhost" not understood, using /etc/resolv.conf`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DNSCACHEIP ")?;
+        for (n, word) in self.words.iter().enumerate() {
+            let comma = if n > 0 { ", " } else { "" };
+            write!(f, "{comma}{word:?}")?;
+        }
+        f.write_str(" not understood, ")?;
+        f.write_str(match self.instead {
+            Instead::Ignored => "ignored",
+            Instead::ResolvConf => "using /etc/resolv.conf",
+            Instead::Loopback => "using 127.0.0.1",
+        })
+    }
+}
+
 impl Config {
     /// A configuration with these servers and no options.
     pub fn with_servers(servers: Vec<SocketAddr>) -> Config {
@@ -54,7 +93,7 @@ impl Config {
 
     /// Reads `DNSCACHEIP`, `/etc/resolv.conf` (only when `DNSCACHEIP` gives
     /// no server) and `RES_OPTIONS`.
-    pub fn from_system() -> Config {
+    pub fn from_system() -> (Config, Option<Misread>) {
         let dnscacheip = std::env::var("DNSCACHEIP").ok();
         let res_options = std::env::var("RES_OPTIONS").ok();
         Config::parse(
@@ -64,27 +103,32 @@ impl Config {
         )
     }
 
-    /// Builds a configuration from the three sources. `resolv_conf` is only
-    /// called when `dnscacheip` yields no server, so that a djbdns set-up
-    /// never reads the file.
+    /// Builds a configuration from the three sources, with the words of
+    /// `dnscacheip` that name no server. `resolv_conf` is only called when
+    /// `dnscacheip` yields no server, so that a djbdns set-up never reads
+    /// the file. An empty `dnscacheip` is as good as unset, the djbdns way.
     pub fn parse(
         dnscacheip: Option<&str>,
         resolv_conf: impl FnOnce() -> Option<String>,
         res_options: Option<&str>,
-    ) -> Config {
+    ) -> (Config, Option<Misread>) {
+        let (servers, unread) = dnscacheip.map(parse_dnscacheip).unwrap_or_default();
         let mut config = Config {
-            servers: dnscacheip.map(parse_dnscacheip).unwrap_or_default(),
+            servers,
             timeout: None,
             attempts: None,
             rotate: false,
             use_vc: false,
         };
-        if config.servers.is_empty()
-            && let Some(text) = resolv_conf()
-        {
-            config.read_resolv_conf(&text);
+        let mut instead = Instead::Ignored;
+        if config.servers.is_empty() {
+            instead = Instead::ResolvConf;
+            if let Some(text) = resolv_conf() {
+                config.read_resolv_conf(&text);
+            }
         }
         if config.servers.is_empty() {
+            instead = Instead::Loopback;
             config
                 .servers
                 .push(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DNS_PORT));
@@ -92,7 +136,11 @@ impl Config {
         if let Some(options) = res_options {
             config.apply_options(options.split_ascii_whitespace());
         }
-        config
+        let misread = (!unread.is_empty()).then_some(Misread {
+            words: unread,
+            instead,
+        });
+        (config, misread)
     }
 
     /// resolv.conf(5): `nameserver ADDRESS` and `options ...` lines; `#` and
@@ -143,18 +191,24 @@ impl Config {
 /// `DNSCACHEIP`: addresses separated by space, tab, comma or semicolon. Each
 /// is an IPv4 or IPv6 address, `ip:port`, or `[ipv6]:port`. djbdns also
 /// accepts several IPv4 addresses glued with dots (`127.0.0.1.10.0.0.1`);
-/// that form is read too, as groups of four numbers.
-fn parse_dnscacheip(text: &str) -> Vec<SocketAddr> {
+/// that form is read too, as groups of four numbers. Returns the servers
+/// and the words that name none.
+fn parse_dnscacheip(text: &str) -> (Vec<SocketAddr>, Vec<String>) {
     let mut servers = Vec::new();
+    let mut unread = Vec::new();
     for word in text.split([' ', '\t', ',', ';']).filter(|w| !w.is_empty()) {
         if let Some(server) = parse_server(word) {
             servers.push(server);
-        } else {
-            servers.extend(parse_glued_ipv4(word));
+            continue;
         }
+        let glued = parse_glued_ipv4(word);
+        if glued.is_empty() {
+            unread.push(word.to_string());
+        }
+        servers.extend(glued);
     }
     servers.truncate(MAX_DNSCACHEIP_SERVERS);
-    servers
+    (servers, unread)
 }
 
 /// One server: `1.2.3.4`, `::1`, `1.2.3.4:5353`, `[::1]:5353`, `fe80::1%eth0`.
@@ -220,6 +274,8 @@ mod tests {
         attempts: Option<u32>,
         rotate: bool,
         use_vc: bool,
+        /// The words of DNSCACHEIP not understood, and what took their place.
+        misread: Option<(&'static [&'static str], Instead)>,
     }
 
     const PLAIN: Case = Case {
@@ -231,6 +287,7 @@ mod tests {
         attempts: None,
         rotate: false,
         use_vc: false,
+        misread: None,
     };
 
     #[test]
@@ -274,20 +331,48 @@ mod tests {
                 servers: &["127.0.0.1:53", "10.0.0.1:53"],
                 ..PLAIN
             },
-            // Junk in DNSCACHEIP is skipped; all junk falls back to the file.
+            // Junk in DNSCACHEIP is skipped, and said; all junk falls back
+            // to the file, then to the loopback.
             Case {
                 dnscacheip: Some("junk,300.1.1.1,10.0.0.9:0,10.0.0.9"),
                 servers: &["10.0.0.9:53"],
+                misread: Some((&["junk", "300.1.1.1", "10.0.0.9:0"], Instead::Ignored)),
                 ..PLAIN
             },
             Case {
                 dnscacheip: Some("junk"),
                 resolv_conf: Some("nameserver 10.1.1.1\n"),
                 servers: &["10.1.1.1:53"],
+                misread: Some((&["junk"], Instead::ResolvConf)),
                 ..PLAIN
             },
             Case {
+                dnscacheip: Some("localhost"),
+                resolv_conf: Some("# no server here\n"),
+                misread: Some((&["localhost"], Instead::Loopback)),
+                ..PLAIN
+            },
+            Case {
+                dnscacheip: Some("[::1] 127.0.0.53:0"),
+                misread: Some((&["[::1]", "127.0.0.53:0"], Instead::Loopback)),
+                ..PLAIN
+            },
+            // Glued addresses count whole or not at all.
+            Case {
+                dnscacheip: Some("127.0.0.1.10.0.0 10.0.0.2"),
+                servers: &["10.0.0.2:53"],
+                misread: Some((&["127.0.0.1.10.0.0"], Instead::Ignored)),
+                ..PLAIN
+            },
+            // Empty, or separators only: as if unset, nothing to say.
+            Case {
                 dnscacheip: Some(""),
+                resolv_conf: Some("nameserver 10.1.1.1\n"),
+                servers: &["10.1.1.1:53"],
+                ..PLAIN
+            },
+            Case {
+                dnscacheip: Some(" ,;\t"),
                 resolv_conf: Some("nameserver 10.1.1.1\n"),
                 servers: &["10.1.1.1:53"],
                 ..PLAIN
@@ -374,7 +459,7 @@ mod tests {
             },
         ];
         for (n, case) in cases.iter().enumerate() {
-            let got = Config::parse(
+            let (got, misread) = Config::parse(
                 case.dnscacheip,
                 || case.resolv_conf.map(str::to_string),
                 case.res_options,
@@ -387,20 +472,48 @@ mod tests {
                 use_vc: case.use_vc,
             };
             assert_eq!(got, want, "case {n}");
+            let want = case.misread.map(|(words, instead)| Misread {
+                words: words.iter().map(|w| w.to_string()).collect(),
+                instead,
+            });
+            assert_eq!(misread, want, "case {n}");
         }
     }
 
     #[test]
     fn dnscacheip_caps_at_sixteen() {
         let many = (1..=20).map(|n| format!("10.0.0.{n}")).collect::<Vec<_>>();
-        let config = Config::parse(Some(&many.join(" ")), || None, None);
+        let (config, _) = Config::parse(Some(&many.join(" ")), || None, None);
         assert_eq!(config.servers.len(), 16);
         assert_eq!(config.servers[15], addr("10.0.0.16:53"));
     }
 
     #[test]
     fn resolv_conf_is_not_read_when_dnscacheip_gives_a_server() {
-        let config = Config::parse(Some("10.0.0.1"), || panic!("read the file"), None);
+        let (config, _) = Config::parse(Some("10.0.0.1"), || panic!("read the file"), None);
         assert_eq!(config.servers, vec![addr("10.0.0.1:53")]);
+    }
+
+    #[test]
+    fn what_was_not_understood_is_said() {
+        let said = |dnscacheip: &str, resolv_conf: &str| {
+            let resolv_conf = resolv_conf.to_string();
+            let (_, misread) = Config::parse(Some(dnscacheip), || Some(resolv_conf), None);
+            misread.map(|m| m.to_string())
+        };
+        let file = "nameserver 10.1.1.1\n";
+        assert_eq!(
+            said("localhost", file).as_deref(),
+            Some(r#"DNSCACHEIP "localhost" not understood, using /etc/resolv.conf"#)
+        );
+        assert_eq!(
+            said("localhost", "").as_deref(),
+            Some(r#"DNSCACHEIP "localhost" not understood, using 127.0.0.1"#)
+        );
+        assert_eq!(
+            said("[::1],10.0.0.1;say\"what\"", file).as_deref(),
+            Some(r#"DNSCACHEIP "[::1]", "say\"what\"" not understood, ignored"#)
+        );
+        assert_eq!(said("10.0.0.1", file), None);
     }
 }

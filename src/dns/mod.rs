@@ -14,7 +14,7 @@ pub mod wire;
 use std::fmt;
 use std::time::Duration;
 
-pub use config::{Config, DNS_PORT};
+pub use config::{Config, DNS_PORT, Misread};
 pub use resolver::{QueryId, Resolver};
 pub use wire::{Answer, EDNS_PAYLOAD, Question};
 

@@ -318,7 +318,19 @@ impl Responder {
     /// Binds UDP and TCP on one ephemeral port of 127.0.0.1 and starts
     /// serving `zone`.
     pub fn start(zone: Zone) -> Responder {
-        let (udp, tcp) = bind_pair();
+        Responder::serve(zone, bind_pair())
+    }
+
+    /// As [`Responder::start`], on port 53 of 127.0.0.1, where
+    /// `/etc/resolv.conf` can name it: only inside a network namespace of
+    /// the test's own.
+    pub fn start_on_port_53(zone: Zone) -> Responder {
+        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 53)).expect("UDP port 53");
+        let tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 53)).expect("TCP port 53");
+        Responder::serve(zone, (udp, tcp))
+    }
+
+    fn serve(zone: Zone, (udp, tcp): (UdpSocket, TcpListener)) -> Responder {
         let addr = udp.local_addr().expect("a bound address");
         udp.set_read_timeout(Some(POLL)).expect("a read timeout");
         let nanos = SystemTime::now()

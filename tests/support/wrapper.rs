@@ -21,7 +21,9 @@ pub fn reporter() -> &'static Path {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/report_main.rs");
         let exe = dir.join("rmx-reporter");
-        let partial = dir.join(format!("rmx-reporter.{}", std::process::id()));
+        // The pid in the stem: rustc names its temporary files after it, and
+        // the test binary that runs inside namespaces builds one meanwhile.
+        let partial = dir.join(format!("rmx-reporter-{}.partial", std::process::id()));
         let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
         let status = Command::new(rustc)
             .args(["--edition", "2024", "-O", "-o"])

@@ -1,0 +1,506 @@
+//! What the real binaries write about a lookup, end to end (rmxsmtpd(8),
+//! "The log"; rmxcheck(1)): the line in syslog when stderr is the client's
+//! socket, names as they are on the wire, the same name in the NAME field
+//! and in the notes, and a `DNSCACHEIP` that was not understood.
+//!
+//! What needs `/dev/log` or `/etc/resolv.conf` runs inside namespaces of its
+//! own: the test runs itself again under `unshare`, with files of its own
+//! mounted there (see [`inside`]), so the machine's syslog and resolver are
+//! never touched. That needs root; without it the test says so and steps
+//! aside, and under CI=true it fails instead.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixDatagram, UnixStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::responder::{Behaviour, Responder, Zone};
+use support::wrapper::{BIN, Report, TempDir, Wrapper, reporter};
+
+const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
+const ZONE: &str = "100.51.198.in-addr.arpa";
+const LISTED: &str = "198.51.100.5";
+const UNLISTED: &str = "198.51.100.10";
+const REFUSAL: &str = "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! \
+                       Contact your mail or your network administrator.";
+/// An internationalized exchange in its ASCII form (RFC 5890): "münchen".
+const MUNICH: &str = "xn--mnchen-3ya.example";
+
+/// rmxcheck with these arguments, asking only `dns`.
+fn rmxcheck(dns: &Responder, args: &[&str]) -> Output {
+    Command::new(RMXCHECK)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DNSCACHEIP", dns.addr().to_string())
+        .args(args)
+        .output()
+        .expect("run rmxcheck")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+// ---- Running a test inside namespaces of its own ----------------------------
+
+/// Set in the environment of the test binary that runs inside the namespaces.
+const INSIDE: &str = "RMX_LOG_TEST_INSIDE";
+
+/// Whether this process is the run of a test inside its namespaces.
+fn is_inside() -> bool {
+    std::env::var_os(INSIDE).is_some()
+}
+
+/// Runs `test` (the caller's own name) again as a new process of this test
+/// binary, under `unshare FLAGS` after the shell commands of `setup` (which
+/// see `vars` in their environment, and sbin on PATH). Panics if that run
+/// fails; when this machine cannot make the namespaces, says so instead.
+fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let probe = root
+        && Command::new("unshare")
+            .args(flags)
+            .arg("true")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    let mut command = Command::new("unshare");
+    command
+        .args(flags)
+        .args([
+            "sh",
+            "-c",
+            &format!("PATH=$PATH:/usr/sbin:/sbin; {setup} || exit 77; exec \"$@\""),
+            "sh",
+        ])
+        .arg(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(INSIDE, "1");
+    for (name, path) in vars {
+        command.env(name, path);
+    }
+    let output = probe.then(|| command.output().expect("run unshare"));
+    match output {
+        Some(output) if output.status.code() != Some(77) => {
+            assert!(
+                output.status.success(),
+                "{test} inside `unshare {}`: {}\n{}\n{}",
+                flags.join(" "),
+                output.status,
+                text(&output.stdout),
+                text(&output.stderr)
+            );
+            assert!(
+                text(&output.stdout).contains("test result: ok. 1 passed"),
+                "{test} ran inside: {}",
+                text(&output.stdout)
+            );
+        }
+        _ => {
+            let why = format!(
+                "SKIP: {test}: needs root, and `unshare {}` with mounts inside",
+                flags.join(" ")
+            );
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{why}; with CI=true that is a failure"
+            );
+            // Straight to stderr: libtest hides what a passing test prints.
+            let _ = writeln!(std::io::stderr(), "{why}");
+        }
+    }
+}
+
+/// Inside `unshare -m -n`: the loopback up, and this text at
+/// `/etc/resolv.conf`, which the test's resolver on 127.0.0.1 port 53
+/// answers. Runs `test` there.
+fn with_resolv_conf(test: &str, resolv_conf: &str) {
+    let dir = TempDir::new();
+    let file = dir.path().join("resolv.conf");
+    std::fs::write(&file, resolv_conf).unwrap();
+    inside(
+        test,
+        &["-m", "-n"],
+        r#"ip link set lo up && mount --bind "$RESOLV_CONF" /etc/resolv.conf"#,
+        &[("RESOLV_CONF", &file)],
+    );
+}
+
+// ---- Names as they are on the wire -----------------------------------------
+
+#[test]
+fn the_log_names_an_internationalized_exchange_in_ascii() {
+    let dns = Responder::start(Zone::new().mx(ZONE, 10, MUNICH));
+    dns.script(MUNICH, "A", vec![Behaviour::ServFail]);
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-T", "2"]).run(b"");
+    assert_eq!(
+        outcome.log(),
+        format!(
+            "{LISTED} temperror {ZONE} accept \
+             (exchange {MUNICH}: no server answered: SERVFAIL)"
+        )
+    );
+}
+
+#[test]
+fn rmxcheck_names_an_internationalized_exchange_in_ascii() {
+    let gone = "xn--bcher-kva.example";
+    let dns = Responder::start(
+        Zone::new()
+            .mx(ZONE, 10, MUNICH)
+            .mx(ZONE, 20, gone)
+            .a(MUNICH, LISTED),
+    );
+    let output = rmxcheck(&dns, &[LISTED]);
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "{LISTED}\n\
+             \x20 /24 {ZONE}: list of 2 exchanges\n\
+             \x20   MX 10 {MUNICH}: {LISTED}  <- matches\n\
+             \x20   MX 20 {gone}: NXDOMAIN: does not exist\n\
+             \x20 result: pass: {LISTED} is an address of {MUNICH}, listed at {ZONE}\n"
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "rmxcheck: warning: {LISTED}: exchange {gone} of {ZONE} does not resolve (NXDOMAIN)\n"
+        )
+    );
+    let output = rmxcheck(&dns, &["-p", LISTED]);
+    assert_eq!(
+        text(&output.stdout),
+        format!("{LISTED} pass {ZONE} {MUNICH}\n")
+    );
+}
+
+// ---- The NAME field and the notes agree ------------------------------------
+
+#[test]
+fn a_note_names_the_list_as_the_name_field_does() {
+    let dns = Responder::start(
+        Zone::new()
+            .null_mx(ZONE)
+            .mx(ZONE, 10, "mx1.example.net")
+            .a("mx1.example.net", LISTED),
+    );
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[]).run(b"");
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} pass {ZONE} accept; {ZONE}: null MX beside other MX records ignored")
+    );
+}
+
+// ---- syslog when stderr is the client's socket -------------------------------
+
+/// How long anything here may take before it counts as a hang.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Inside `unshare -m`: `/dev` overlaid with a tmpfs of the namespace's own,
+/// where the test binds `/dev/log`. Runs `test` there.
+fn with_dev_of_its_own(test: &str) {
+    let dir = TempDir::new();
+    inside(
+        test,
+        &["-m"],
+        r#"mount -t tmpfs tmpfs "$DIR" && mkdir "$DIR/upper" "$DIR/work" &&
+           mount -t overlay overlay -o "lowerdir=/dev,upperdir=$DIR/upper,workdir=$DIR/work" /dev"#,
+        &[("DIR", dir.path())],
+    );
+}
+
+/// What the client saw of one rmxsmtpd run whose fds 0, 1 and 2 are all
+/// one socket, as inetd and xinetd hand it over.
+struct OverOneSocket {
+    pid: u32,
+    code: Option<i32>,
+    /// Everything the client read.
+    said: String,
+}
+
+/// Runs `command` with fds 0, 1 and 2 the server end of a socket pair;
+/// the client end writes `input`, then reads to the end.
+fn over_one_socket(mut command: Command, input: &[u8]) -> OverOneSocket {
+    let (mut client, server) = UnixStream::pair().unwrap();
+    let server = OwnedFd::from(server);
+    let mut child = command
+        .stdin(Stdio::from(server.try_clone().unwrap()))
+        .stdout(Stdio::from(server.try_clone().unwrap()))
+        .stderr(Stdio::from(server))
+        .spawn()
+        .expect("start rmxsmtpd");
+    // The command holds copies of the server end; only the child may.
+    drop(command);
+    client.write_all(input).unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut said = Vec::new();
+    let read = client.read_to_end(&mut said);
+    if read.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    read.expect("rmxsmtpd ends the connection in time");
+    OverOneSocket {
+        pid: child.id(),
+        code: status.code(),
+        said: text(&said),
+    }
+}
+
+/// rmxsmtpd with this environment and these arguments, nothing else.
+fn rmxsmtpd(env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().copied())
+        .args(args);
+    command
+}
+
+/// The next syslog(3) datagram: `<PRI>TIMESTAMP TAG: MESSAGE` (RFC 3164) as
+/// the priority and what follows the time stamp.
+fn next_syslog(socket: &UnixDatagram) -> (u8, String) {
+    let mut buffer = vec![0; 4096];
+    let n = socket.recv(&mut buffer).expect("a line in syslog");
+    let datagram = text(&buffer[..n]);
+    let (priority, rest) = datagram
+        .strip_prefix('<')
+        .and_then(|d| d.split_once('>'))
+        .unwrap_or_else(|| panic!("no <PRI>: {datagram:?}"));
+    // The tag starts after the time stamp, `Nov 30 19:11:08 `.
+    let tag = rest
+        .find("rmxsmtpd[")
+        .unwrap_or_else(|| panic!("no tag: {datagram:?}"));
+    assert!(rest[..tag].ends_with(' '), "time stamp: {datagram:?}");
+    (priority.parse().unwrap(), rest[tag..].to_string())
+}
+
+/// The descriptors a child of this process inherits without rmxsmtpd in
+/// between, fd 0, 1 and 2 included; rmxsmtpd may add none.
+fn inherited_fds() -> Vec<u32> {
+    let dir = TempDir::new();
+    let path = dir.path().join("report");
+    let status = Command::new(reporter())
+        .env("RMX_REPORT", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Report::read(&path).unwrap().fds
+}
+
+/// syslog(3)'s priority: facility mail (2) times 8, plus the level.
+const MAIL_INFO: u8 = 2 * 8 + 6;
+const MAIL_WARNING: u8 = 2 * 8 + 4;
+
+#[test]
+fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
+    const TEST: &str = "with_stderr_on_the_socket_the_line_goes_to_syslog";
+    if !is_inside() {
+        with_dev_of_its_own(TEST);
+        return;
+    }
+    let dns = Responder::start(seed_zone());
+    let dir = TempDir::new();
+    let report = dir.path().join("report");
+    let dnscacheip = dns.addr().to_string();
+    let report_path = report.to_str().unwrap();
+    let listed = [
+        ("DNSCACHEIP", dnscacheip.as_str()),
+        ("TCPREMOTEIP", LISTED),
+        ("RMX_REPORT", report_path),
+    ];
+    let wrapped = reporter().to_str().unwrap();
+
+    // No syslog socket at all: the line is dropped, and all goes on.
+    let _ = std::fs::remove_file("/dev/log");
+    let started = Instant::now();
+    let run = over_one_socket(rmxsmtpd(&listed, &[wrapped]), b"");
+    assert_eq!(run.code, Some(0));
+    assert_eq!(run.said, "250 reporter\r\n", "the client sees SMTP only");
+    assert!(started.elapsed() < DEADLINE);
+
+    let syslog = UnixDatagram::bind("/dev/log").expect("bind /dev/log");
+    syslog.set_read_timeout(Some(DEADLINE)).unwrap();
+
+    // A verdict: mail.info, and the program gets no descriptor of syslog's.
+    let run = over_one_socket(rmxsmtpd(&listed, &[wrapped]), b"");
+    assert_eq!(run.said, "250 reporter\r\n", "the client sees SMTP only");
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_INFO,
+            format!("rmxsmtpd[{}]: {LISTED} pass {ZONE} accept", run.pid)
+        )
+    );
+    let ran = Report::read(&report).expect("the program ran");
+    assert_eq!(ran.var("RMXRESULT").as_deref(), Some("pass"));
+    assert_eq!(ran.fds, inherited_fds(), "no descriptor leaked");
+
+    // A refusal, then its held session on the same socket.
+    let unlisted = [
+        ("DNSCACHEIP", dnscacheip.as_str()),
+        ("TCPREMOTEIP", UNLISTED),
+    ];
+    let run = over_one_socket(rmxsmtpd(&unlisted, &[wrapped]), b"QUIT\r\n");
+    assert_eq!(run.code, Some(0));
+    assert_eq!(
+        run.said, "220 rmxsmtpd.local\r\n221 rmxsmtpd.local\r\n",
+        "the client sees SMTP only"
+    );
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_INFO,
+            format!(
+                "rmxsmtpd[{}]: {UNLISTED} fail {ZONE} reject: {REFUSAL}",
+                run.pid
+            )
+        )
+    );
+
+    // A temporary error: mail.warning.
+    dns.script(ZONE, "MX", vec![Behaviour::ServFail]);
+    let run = over_one_socket(rmxsmtpd(&listed, &[wrapped]), b"");
+    assert_eq!(run.said, "250 reporter\r\n", "the client sees SMTP only");
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_WARNING,
+            format!(
+                "rmxsmtpd[{}]: {LISTED} temperror {ZONE} accept (no server answered: SERVFAIL)",
+                run.pid
+            )
+        )
+    );
+
+    // A program that cannot run: the verdict, then the fatal line as a warning.
+    let skip = [("RMXSMTPD", ""), ("TCPREMOTEIP", LISTED)];
+    let run = over_one_socket(rmxsmtpd(&skip, &["/nonexistent/qmail-smtpd"]), b"");
+    assert_eq!(run.code, Some(111));
+    assert_eq!(run.said, "", "the client sees nothing");
+    let tag = format!("rmxsmtpd[{}]: ", run.pid);
+    assert_eq!(
+        next_syslog(&syslog),
+        (
+            MAIL_INFO,
+            format!("{tag}{LISTED} skip - accept (RMXSMTPD is empty)")
+        )
+    );
+    let (priority, fatal) = next_syslog(&syslog);
+    assert_eq!(priority, MAIL_WARNING, "{fatal}");
+    assert!(
+        fatal.starts_with(&format!(
+            "{tag}fatal: unable to run /nonexistent/qmail-smtpd: "
+        )),
+        "{fatal}"
+    );
+
+    // One datagram a line, and no other.
+    syslog.set_nonblocking(true).unwrap();
+    let mut buffer = [0; 4096];
+    let more = syslog.recv(&mut buffer);
+    assert_eq!(
+        more.map_err(|e| e.kind()),
+        Err(ErrorKind::WouldBlock),
+        "{:?}",
+        text(&buffer)
+    );
+}
+
+/// The seed's list: mx1.example.net at 198.51.100.5.
+fn seed_zone() -> Zone {
+    Zone::new()
+        .mx(ZONE, 10, "mx1.example.net")
+        .a("mx1.example.net", LISTED)
+}
+
+#[test]
+fn words_of_dnscacheip_not_understood_are_logged() {
+    let dns = Responder::start(seed_zone());
+    let dnscacheip = format!("localhost {} [::1]", dns.addr());
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
+        .env("DNSCACHEIP", &dnscacheip)
+        .run(b"");
+    assert_eq!(outcome.result().as_deref(), Some("pass"));
+    assert_eq!(
+        outcome.log(),
+        format!(
+            "{LISTED} pass {ZONE} accept; \
+             DNSCACHEIP \"localhost\", \"[::1]\" not understood, ignored"
+        )
+    );
+    // The note alone does not make -q log a pass.
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-q"])
+        .env("DNSCACHEIP", &dnscacheip)
+        .run(b"");
+    assert_eq!(outcome.result().as_deref(), Some("pass"));
+    assert_eq!(outcome.stderr, "");
+}
+
+#[test]
+fn rmxcheck_warns_of_words_of_dnscacheip_not_understood() {
+    let dns = Responder::start(seed_zone());
+    let output = Command::new(RMXCHECK)
+        .env_clear()
+        .env("DNSCACHEIP", format!("127.0.0.53:0,{}", dns.addr()))
+        .args(["-p", LISTED, "198.51.100.6"])
+        .output()
+        .expect("run rmxcheck");
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "{LISTED} pass {ZONE} mx1.example.net\n\
+             198.51.100.6 fail {ZONE} no match among 1 listed exchange\n"
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "rmxcheck: warning: DNSCACHEIP \"127.0.0.53:0\" not understood, ignored\n",
+        "once, whatever the number of addresses"
+    );
+}
+
+#[test]
+fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
+    const TEST: &str = "a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so";
+    if !is_inside() {
+        with_resolv_conf(TEST, "nameserver 127.0.0.1\n");
+        return;
+    }
+    let dns = Responder::start_on_port_53(seed_zone());
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
+        .env("DNSCACHEIP", "localhost")
+        .run(b"");
+    assert_eq!(outcome.result().as_deref(), Some("pass"), "{outcome:?}");
+    assert_eq!(
+        outcome.log(),
+        format!(
+            "{LISTED} pass {ZONE} accept; \
+             DNSCACHEIP \"localhost\" not understood, using /etc/resolv.conf"
+        )
+    );
+    let output = Command::new(RMXCHECK)
+        .env_clear()
+        .env("DNSCACHEIP", "localhost")
+        .args(["-p", LISTED])
+        .output()
+        .expect("run rmxcheck");
+    assert_eq!(
+        text(&output.stdout),
+        format!("{LISTED} pass {ZONE} mx1.example.net\n")
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "rmxcheck: warning: DNSCACHEIP \"localhost\" not understood, using /etc/resolv.conf\n"
+    );
+    assert_eq!(dns.queries(ZONE, "MX"), 2, "both asked the file's server");
+}
