@@ -92,11 +92,23 @@ pub fn trimmed(name: &Name) -> String {
 /// When stderr is the client's own socket, as inetd and xinetd hand it
 /// over, the line would reach the client: it goes to syslog instead.
 pub fn write(program: &str, priority: Priority, line: &str) {
+    let prefix = format!("{program}: pid {}: ", std::process::id());
+    emit(program, priority, &prefix, line);
+}
+
+/// A line about the command line rather than a connection (`usage error:
+/// ...`): `PROGRAM: LINE` on stderr, as djb's tools write it, or to syslog
+/// as a warning where stderr is the client's socket.
+pub fn usage(program: &str, line: &str) {
+    emit(program, Priority::Warning, &format!("{program}: "), line);
+}
+
+fn emit(program: &str, priority: Priority, prefix: &str, line: &str) {
     if stderr_is_the_client() {
         syslog(program, priority, line);
         return;
     }
-    let full = format!("{program}: pid {}: {line}\n", std::process::id());
+    let full = format!("{prefix}{line}\n");
     // Nothing useful can be done if stderr is gone.
     let _ = std::io::stderr().write_all(full.as_bytes());
 }

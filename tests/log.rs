@@ -404,6 +404,20 @@ fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
         "{fatal}"
     );
 
+    // A usage error: the line in syslog, not on the client's socket.
+    let run = over_one_socket(rmxsmtpd(&skip, &["--help"]), b"");
+    assert_eq!(run.code, Some(100));
+    assert_eq!(run.said, "", "the client sees nothing");
+    let (priority, usage) = next_syslog(&syslog);
+    assert_eq!(priority, MAIL_WARNING, "{usage}");
+    assert!(
+        usage.starts_with(&format!(
+            "rmxsmtpd[{}]: usage error: unknown option --help; usage: rmxsmtpd ",
+            run.pid
+        )),
+        "{usage}"
+    );
+
     // One datagram a line, and no other.
     syslog.set_nonblocking(true).unwrap();
     let mut buffer = [0; 4096];

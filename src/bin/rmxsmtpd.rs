@@ -7,7 +7,6 @@
 //! dispositions stay the ones rmxsmtpd was started with (DESIGN.md §6).
 #![no_main]
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
 
@@ -18,10 +17,12 @@ use rmxsmtpd::lookup::{Findings, List, MAX_EXCHANGES, lookup};
 use rmxsmtpd::names::reverse_names;
 use rmxsmtpd::options::{self, Options, USAGE};
 use rmxsmtpd::verdict::{Action, Judgement, Outcome, Screen, decide, judge, screen};
-use rmxsmtpd::{exec, log, session};
+use rmxsmtpd::{exec, log, session, text};
 
 const EXIT_USAGE: libc::c_int = 100;
 const EXIT_TROUBLE: libc::c_int = 111;
+/// Longest program name shown in the fatal line.
+const MAX_PROGRAM: usize = 200;
 
 // SAFETY: this is the process's only C `main`; the C runtime calls it once.
 #[unsafe(no_mangle)]
@@ -31,9 +32,7 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     let options = match options::parse(&args) {
         Ok(options) => options,
         Err(error) => {
-            let line = format!("rmxsmtpd: usage error: {error}; usage: {USAGE}\n");
-            // Nothing useful can be done if stderr is gone.
-            let _ = std::io::stderr().write_all(line.as_bytes());
+            log::usage("rmxsmtpd", &format!("usage error: {error}; usage: {USAGE}"));
             return EXIT_USAGE;
         }
     };
@@ -107,7 +106,7 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
         }
         _ => {
             let error = exec::exec(&options.program, judgement.outcome);
-            let program = options.program[0].to_string_lossy();
+            let program = text::printable(options.program[0].as_bytes(), MAX_PROGRAM);
             log::write(
                 "rmxsmtpd",
                 log::Priority::Warning,
