@@ -42,8 +42,8 @@ pub enum Reply {
     /// Not a reply to this query: too short, another id, QR clear, or another
     /// question. Ignored; the query keeps waiting.
     NotOurs,
-    /// Our id and our question, but no well-formed answer to a standard
-    /// query: the rest does not parse, the opcode is not QUERY, or a record
+    /// Our id, but no well-formed answer to a standard query: the rest does
+    /// not parse, or with our question the opcode is not QUERY, or a record
     /// that would count has data of another shape than its type's. Another
     /// server may do better.
     Malformed,
@@ -109,6 +109,9 @@ pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
         return Reply::Refused(rcode);
     }
     let count = usize::from(header.counts.answers);
+    // Read as the answer to a standard query: hickory then refuses any
+    // record with empty data instead of taking it for an update record
+    // (RFC 2136 §2.4).
     let Ok((answers, _, _)) = Message::read_records(&mut decoder, count, false, OpCode::Query)
     else {
         return Reply::Malformed;
