@@ -1,7 +1,8 @@
 //! Properties over all inputs, with bounded random cases:
 //!
 //! - reply handling (`dns::wire::check`) returns for every byte string, and
-//!   what it accepts is what was sent;
+//!   what it accepts is what was sent: an answer to a standard query, with
+//!   records that the message, read by hand, holds in their type's shape;
 //! - the held session answers exactly one reply per complete command line
 //!   up to QUIT, and its own memory stays within a fixed bound, measured
 //!   with a counting allocator;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, MX};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncodable;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -26,13 +28,18 @@ use rmxsmtpd::date::Date;
 use rmxsmtpd::dns::wire::{self, Reply};
 use rmxsmtpd::dns::{self, Answer, Question};
 use rmxsmtpd::log::Entry;
-use rmxsmtpd::lookup::{Addrs, Exchange, Findings, List, NameFindings};
+use rmxsmtpd::lookup::{Addrs, Exchange, Findings, List, NameFindings, list_from};
 use rmxsmtpd::names::{Prefixes, parse_v4, parse_v6, reverse_names};
 use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
 use rmxsmtpd::text::{MAX_MESSAGE, render};
 use rmxsmtpd::verdict::{
     Action, Judgement, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
 };
+
+#[path = "support/answer_section.rs"]
+mod answer_section;
+
+use answer_section::AnswerSection;
 
 // ---- A counting allocator: live heap bytes of the current thread ----------
 
@@ -231,13 +238,69 @@ fn mx_reply(mxs: &[(u16, Name)]) -> Vec<u8> {
     message.to_vec().expect("the reply encodes")
 }
 
-/// What a reply may count for, whatever it holds: records only of the type
-/// asked, and never an empty record set.
+/// A reply to the MX question built byte by byte, so that it may hold what
+/// no encoder writes: any opcode, and answer records at the name asked of
+/// any type with any data.
+fn raw_reply(opcode: u8, rcode: u8, answers: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let count = u8::try_from(answers.len()).expect("a few answers");
+    let mut bytes = ID.to_be_bytes().to_vec();
+    bytes.extend([0x80 | opcode << 3, 0x80 | rcode, 0, 1, 0, count, 0, 0, 0, 0]);
+    bytes.extend(name(ZONE).to_bytes().expect("wire form"));
+    bytes.extend([0, 15, 0, 1]);
+    for (rtype, rdata) in answers {
+        // The question's name by pointer, the type, IN, TTL 300.
+        bytes.extend([0xc0, 12]);
+        bytes.extend(rtype.to_be_bytes());
+        bytes.extend([0, 1, 0, 0, 1, 44]);
+        bytes.extend(u16::try_from(rdata.len()).expect("short").to_be_bytes());
+        bytes.extend(rdata);
+    }
+    bytes
+}
+
+/// An answer record's type (MX, A, CNAME, AAAA) and data: a preference and
+/// a name, a name, nothing, or a few octets of anything.
+fn raw_answer() -> impl Strategy<Value = (u16, Vec<u8>)> {
+    let wire = |name: Name| name.to_bytes().expect("wire form");
+    let rdata = prop_oneof![
+        (any::<u16>(), host()).prop_map(move |(p, h)| [p.to_be_bytes().to_vec(), wire(h)].concat()),
+        host().prop_map(wire),
+        Just(Vec::new()),
+        vec(any::<u8>(), 1..20),
+    ];
+    (select(&[15u16, 15, 1, 5, 28][..]), rdata)
+}
+
+/// What a reply may count for, whatever it holds, checked against the
+/// header and answer section read by hand: a final outcome only from a
+/// standard query (opcode 0); records only MX records that the section
+/// holds as a preference and a name, and never an empty set of them; a
+/// null MX only when the section holds an MX record with the root as its
+/// exchange.
 fn check_sound(bytes: &[u8], id: u16) -> Result<Reply, TestCaseError> {
     let reply = wire::check(bytes, id, &mx_question());
-    if let Reply::Final(Ok(Answer::Records(records))) = &reply {
+    let Reply::Final(outcome) = &reply else {
+        return Ok(reply);
+    };
+    let Some(section) = AnswerSection::read(bytes) else {
+        return Err(TestCaseError::fail(format!(
+            "{outcome:?} from a message that does not parse: {bytes:02x?}"
+        )));
+    };
+    prop_assert_eq!(section.opcode, 0, "{:?}", outcome);
+    if let Ok(Answer::Records(records)) = outcome {
         prop_assert!(!records.is_empty());
-        prop_assert!(records.iter().all(|r| r.record_type() == RecordType::MX));
+        for record in records {
+            prop_assert!(
+                matches!(record, RData::MX(_)) && section.holds(record),
+                "{:?} is no MX record of {:?}",
+                record,
+                section
+            );
+        }
+    }
+    if list_from(outcome.clone()) == List::Null {
+        prop_assert!(section.holds_null_mx(), "a null MX from {:?}", section);
     }
     Ok(reply)
 }
@@ -270,6 +333,15 @@ proptest! {
         let length = cut.index(bytes.len() + 1);
         check_sound(&bytes, ID)?;
         check_sound(&bytes[..length], ID)?;
+    }
+
+    #[test]
+    fn raw_replies_count_for_what_they_hold(
+        opcode in prop_oneof![Just(0u8), Just(5), 0u8..16],
+        rcode in select(&[0u8, 3][..]),
+        answers in vec(raw_answer(), 0..4),
+    ) {
+        check_sound(&raw_reply(opcode, rcode, &answers), ID)?;
     }
 
     #[test]

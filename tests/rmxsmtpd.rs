@@ -364,6 +364,60 @@ fn a_null_mx_refuses_every_client_of_the_network() {
     );
 }
 
+/// A reply to the MX question at the zone that is no answer to a standard
+/// query: opcode UPDATE (RFC 2136 §2.2), and at the name asked an MX record
+/// whose data is empty, not a preference and a name (RFC 1035 §3.3.9). The
+/// responder writes the query's id over the first two bytes.
+fn update_reply_with_an_empty_mx() -> Vec<u8> {
+    // QR, opcode 5; RA; one question, one answer.
+    let mut bytes = vec![0, 0, 0x80 | 5 << 3, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    for label in ZONE.split('.') {
+        bytes.push(label.len() as u8);
+        bytes.extend(label.as_bytes());
+    }
+    bytes.extend([0, 0, 15, 0, 1]);
+    // The question's name by pointer, MX, IN, TTL 300, RDLENGTH 0.
+    bytes.extend([0xc0, 12, 0, 15, 0, 1, 0, 0, 1, 44, 0, 0]);
+    bytes
+}
+
+#[test]
+fn a_malformed_reply_is_no_null_mx() {
+    let bad = dns();
+    bad.script(
+        ZONE,
+        "MX",
+        vec![Behaviour::RawWithId(update_reply_with_an_empty_mx())],
+    );
+    let good = dns();
+    let both = format!("{} {}", bad.addr(), good.addr());
+    let via_both = |client: &str| {
+        Wrapper::new(bad.addr(), client, &["-b"])
+            .env("DNSCACHEIP", &both)
+            .run(SMTP)
+    };
+    // The next server's list decides.
+    assert_exec(&via_both(LISTED), "pass");
+    assert_eq!(bad.queries(ZONE, "MX"), 1);
+    assert_eq!(good.queries(ZONE, "MX"), 1, "the next server was asked");
+    let outcome = via_both(UNLISTED);
+    assert!(outcome.report.is_none(), "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .contains("\r\n554 5.7.1 Your IP [198.51.100.10]")
+    );
+    // With no other server it is temperror, never a refusal.
+    for (client, options) in [(LISTED, &[][..]), (UNLISTED, &["-b"][..])] {
+        let outcome = Wrapper::new(bad.addr(), client, options).run(SMTP);
+        assert_exec(&outcome, "temperror");
+        assert_eq!(
+            outcome.log(),
+            format!("{client} temperror {ZONE} accept (no server answered: malformed reply)")
+        );
+    }
+}
+
 #[test]
 fn an_address_literal_exchange_needs_no_query() {
     let dns = Responder::start(Zone::new().mx(ZONE, 10, "198.51.100.5"));

@@ -8,7 +8,11 @@
 //! questions of the exchanges, in list order. Every frame goes through
 //! `wire::check` with the query id and question a real lookup would use.
 //!
-//! Checked on the way: what `check` accepts has the type asked; a list is
+//! Checked on the way, against the header and answer section read by hand
+//! (tests/support/answer_section.rs): `check` gives a final outcome only
+//! for a standard query, and its records only as the section holds them,
+//! each of the type asked in that type's shape; a null MX only where the
+//! section holds an MX record with the root as its exchange. Also: a list is
 //! capped, sorted and free of the root name; addresses are of the client's
 //! family; `judge` decides once nothing is pending, and `pass` only for a
 //! client that is on the deciding list; the reply and the log line are
@@ -17,7 +21,7 @@
 
 use std::net::IpAddr;
 
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::{Name, RData, RecordType};
 use libfuzzer_sys::fuzz_target;
 use rmxsmtpd::date::Date;
 use rmxsmtpd::dns::wire::{self, Reply};
@@ -26,6 +30,11 @@ use rmxsmtpd::log::Entry;
 use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, addrs_from, list_from, literal};
 use rmxsmtpd::names::{Prefixes, reverse_names};
 use rmxsmtpd::verdict::{Action, Outcome, Policy, Unpublished, decide, judge};
+
+#[path = "../../tests/support/answer_section.rs"]
+mod answer_section;
+
+use answer_section::AnswerSection;
 
 /// The query id of every question; the seeds carry it.
 const ID: u16 = 0x4d58;
@@ -46,11 +55,18 @@ fuzz_target!(|data: &[u8]| {
     let mut frames = Frames(rest);
     let mut findings = Findings::pending(client, reverse_names(client, &Prefixes::default()));
     for entry in &mut findings.names {
-        if let Some(outcome) = frames
-            .next()
-            .and_then(|f| answer(f, &entry.name, RecordType::MX))
-        {
+        let Some(frame) = frames.next() else {
+            continue;
+        };
+        if let Some(outcome) = answer(frame, &entry.name, RecordType::MX) {
             entry.list = list_from(outcome);
+            if entry.list == List::Null {
+                let section = AnswerSection::read(frame);
+                assert!(
+                    section.as_ref().is_some_and(AnswerSection::holds_null_mx),
+                    "a null MX from {section:?}"
+                );
+            }
         }
     }
     for entry in &mut findings.names {
@@ -97,12 +113,23 @@ fn answer(frame: &[u8], name: &Name, rtype: RecordType) -> Option<Result<Answer,
         Reply::Malformed => Some(Err(Error::ServersFailed("malformed reply".into()))),
         Reply::Refused(rcode) => Some(Err(Error::ServersFailed(format!("{rcode:?}")))),
         Reply::Final(outcome) => {
+            let section = AnswerSection::read(frame)
+                .unwrap_or_else(|| panic!("{outcome:?} from a message that does not parse"));
+            assert_eq!(section.opcode, 0, "{outcome:?} from a non-standard query");
             if let Ok(Answer::Records(records)) = &outcome {
                 assert!(!records.is_empty(), "Records is never empty");
-                assert!(
-                    records.iter().all(|r| r.record_type() == rtype),
-                    "{records:?}"
-                );
+                for record in records {
+                    let shaped = matches!(
+                        (rtype, record),
+                        (RecordType::MX, RData::MX(_))
+                            | (RecordType::A, RData::A(_))
+                            | (RecordType::AAAA, RData::AAAA(_))
+                    );
+                    assert!(
+                        shaped && section.holds(record),
+                        "{record:?} is no {rtype} record of {section:?}"
+                    );
+                }
             }
             Some(outcome)
         }

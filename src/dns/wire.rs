@@ -42,7 +42,10 @@ pub enum Reply {
     /// Not a reply to this query: too short, another id, QR clear, or another
     /// question. Ignored; the query keeps waiting.
     NotOurs,
-    /// Our id, but the rest does not parse. Another server may do better.
+    /// Our id, but no well-formed answer to a standard query: the rest does
+    /// not parse, or with our question the opcode is not QUERY, or a record
+    /// that would count has data of another shape than its type's. Another
+    /// server may do better.
     Malformed,
     /// TC set: ask the same server over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
     Truncated,
@@ -67,6 +70,12 @@ pub fn query(id: u16, question: &Question) -> Vec<u8> {
 }
 
 /// Reads `bytes` as a reply to the query `id` for `question`.
+///
+/// A reply with our id and our question but another opcode than QUERY
+/// (RFC 1035 §4.1.1) is malformed, not someone else's: it is the server's
+/// bad answer. An UPDATE reply (RFC 2136 §2) matters most: its records may
+/// have empty data (RFC 2136 §2.4), which hickory reads as update records
+/// of the asked type, with no preference and no name in them.
 pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
     let mut decoder = BinDecoder::new(bytes);
     let Ok(header) = Header::read(&mut decoder) else {
@@ -89,6 +98,9 @@ pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
     {
         return Reply::NotOurs;
     }
+    if meta.op_code != OpCode::Query {
+        return Reply::Malformed;
+    }
     if meta.truncation {
         return Reply::Truncated;
     }
@@ -97,17 +109,21 @@ pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
         return Reply::Refused(rcode);
     }
     let count = usize::from(header.counts.answers);
-    let Ok((answers, _, _)) = Message::read_records(&mut decoder, count, false, meta.op_code)
+    // Read as the answer to a standard query: hickory then refuses any
+    // record with empty data instead of taking it for an update record
+    // (RFC 2136 §2.4).
+    let Ok((answers, _, _)) = Message::read_records(&mut decoder, count, false, OpCode::Query)
     else {
         return Reply::Malformed;
     };
-    Reply::Final(extract(&answers, question, rcode == ResponseCode::NXDomain))
+    extract(&answers, question, rcode == ResponseCode::NXDomain)
 }
 
 /// The records for `question`, following CNAMEs inside the answer section
 /// from the name asked (RFC 1034 §3.6.2, §4.3.2). The response code speaks
-/// of the last name in the chain (RFC 6604 §2).
-fn extract(answers: &[Record], question: &Question, nxdomain: bool) -> Result<Answer, Error> {
+/// of the last name in the chain (RFC 6604 §2). Malformed if a record of
+/// the asked type, or a CNAME, on the way does not hold its type's data.
+fn extract(answers: &[Record], question: &Question, nxdomain: bool) -> Reply {
     let mut name = &question.name;
     for _ in 0..=MAX_CNAME_CHAIN {
         let at_name = || {
@@ -115,12 +131,19 @@ fn extract(answers: &[Record], question: &Question, nxdomain: bool) -> Result<An
                 .iter()
                 .filter(move |r| r.dns_class == DNSClass::IN && &r.name == name)
         };
+        let misshapen = at_name().any(|r| {
+            let rtype = r.record_type();
+            (rtype == question.rtype || rtype == RecordType::CNAME) && !well_formed(rtype, &r.data)
+        });
+        if misshapen {
+            return Reply::Malformed;
+        }
         let records: Vec<RData> = at_name()
             .filter(|r| r.record_type() == question.rtype)
             .map(|r| r.data.clone())
             .collect();
         if !records.is_empty() {
-            return Ok(Answer::Records(records));
+            return Reply::Final(Ok(Answer::Records(records)));
         }
         let cname = at_name().find_map(|r| match &r.data {
             RData::CNAME(target) => Some(&target.0),
@@ -128,18 +151,35 @@ fn extract(answers: &[Record], question: &Question, nxdomain: bool) -> Result<An
         });
         match cname {
             Some(target) => name = target,
-            None if nxdomain => return Ok(Answer::NxDomain),
-            None => return Ok(Answer::NoData),
+            None if nxdomain => return Reply::Final(Ok(Answer::NxDomain)),
+            None => return Reply::Final(Ok(Answer::NoData)),
         }
     }
-    Err(Error::CnameLoop)
+    Reply::Final(Err(Error::CnameLoop))
+}
+
+/// Whether `data` is what a record of `rtype` holds: for MX a preference
+/// and a name (RFC 1035 §3.3.9), for A four octets (§3.4.1), for AAAA
+/// sixteen (RFC 3596 §2.2), for CNAME a name (§3.3.1). hickory reads any
+/// record with empty data as `RData::Update0` of its type (RFC 2136 §2.4),
+/// which is none of these. Other types, which rmxsmtpd never asks, need
+/// only not be empty.
+fn well_formed(rtype: RecordType, data: &RData) -> bool {
+    match rtype {
+        RecordType::MX => matches!(data, RData::MX(_)),
+        RecordType::A => matches!(data, RData::A(_)),
+        RecordType::AAAA => matches!(data, RData::AAAA(_)),
+        RecordType::CNAME => matches!(data, RData::CNAME(_)),
+        _ => !matches!(data, RData::Update0(_)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hickory_proto::rr::rdata::{A, CNAME, MX};
-    use std::net::Ipv4Addr;
+    use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NULL};
+    use hickory_proto::serialize::binary::BinEncodable;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn name(text: &str) -> Name {
         Name::from_ascii(text).unwrap()
@@ -171,6 +211,121 @@ mod tests {
         message.add_query(Query::query(question.name.clone(), question.rtype));
         message.add_answers(answers);
         message.to_vec().unwrap()
+    }
+
+    /// A reply to `question` built byte by byte, for what hickory's encoder
+    /// will not write: this opcode, and one answer at the name asked, of
+    /// the type asked, class IN, TTL 300, holding `rdata` as it is.
+    fn raw_reply(opcode: u8, question: &Question, rdata: &[u8]) -> Vec<u8> {
+        let rtype = u16::from(question.rtype).to_be_bytes();
+        let mut bytes = vec![0, 7, 0x80 | opcode << 3, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        bytes.extend(question.name.to_bytes().unwrap());
+        bytes.extend(rtype);
+        bytes.extend([0, 1, 0xc0, 12]);
+        bytes.extend(rtype);
+        bytes.extend([0, 1, 0, 0, 1, 44]);
+        bytes.extend(u16::try_from(rdata.len()).unwrap().to_be_bytes());
+        bytes.extend(rdata);
+        bytes
+    }
+
+    /// MX 10 mx1.example. as RDATA: a preference, then a name.
+    const MX_10: &[u8] = b"\0\x0a\x03mx1\x07example\0";
+
+    #[test]
+    fn raw_replies_read_as_the_records_they_hold() {
+        let q = mx_question();
+        let got = check(&raw_reply(0, &q, MX_10), 7, &q);
+        assert_eq!(
+            got,
+            Reply::Final(Ok(Answer::Records(vec![mx(10, "mx1.example.")])))
+        );
+    }
+
+    #[test]
+    fn only_a_standard_query_is_answered() {
+        let q = mx_question();
+        // IQUERY, STATUS, unassigned, NOTIFY, UPDATE, and the last code.
+        for opcode in [1, 2, 3, 4, 5, 15] {
+            let got = check(&raw_reply(opcode, &q, MX_10), 7, &q);
+            assert_eq!(got, Reply::Malformed, "opcode {opcode}");
+            let empty = check(&raw_reply(opcode, &q, &[]), 7, &q);
+            assert_eq!(empty, Reply::Malformed, "opcode {opcode}, empty MX");
+        }
+        // Whatever the opcode, another id is still someone else's reply.
+        assert_eq!(check(&raw_reply(5, &q, MX_10), 8, &q), Reply::NotOurs);
+    }
+
+    #[test]
+    fn an_mx_is_a_preference_and_a_name() {
+        let q = mx_question();
+        let with_extra = [MX_10, &[0]].concat();
+        for rdata in [&[][..], &[0, 10], &MX_10[..6], &with_extra] {
+            let got = check(&raw_reply(0, &q, rdata), 7, &q);
+            assert_eq!(got, Reply::Malformed, "{rdata:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_real_mx_0_dot_is_a_null_mx() {
+        let q = mx_question();
+        let got = check(&raw_reply(0, &q, &[0, 0, 0]), 7, &q);
+        assert_eq!(got, Reply::Final(Ok(Answer::Records(vec![mx(0, ".")]))));
+    }
+
+    #[test]
+    fn addresses_have_their_length() {
+        let a = Question {
+            rtype: RecordType::A,
+            ..mx_question()
+        };
+        let aaaa = Question {
+            rtype: RecordType::AAAA,
+            ..mx_question()
+        };
+        for length in [0, 3, 5, 16] {
+            let got = check(&raw_reply(0, &a, &vec![1; length]), 7, &a);
+            assert_eq!(got, Reply::Malformed, "A of {length} octets");
+        }
+        for length in [0, 4, 15, 17] {
+            let got = check(&raw_reply(0, &aaaa, &vec![1; length]), 7, &aaaa);
+            assert_eq!(got, Reply::Malformed, "AAAA of {length} octets");
+        }
+        let got = check(&raw_reply(0, &a, &[198, 51, 100, 5]), 7, &a);
+        let want = RData::A(A(Ipv4Addr::new(198, 51, 100, 5)));
+        assert_eq!(got, Reply::Final(Ok(Answer::Records(vec![want]))));
+        let got = check(&raw_reply(0, &aaaa, &[1; 16]), 7, &aaaa);
+        let want = RData::AAAA(AAAA(Ipv6Addr::from([1; 16])));
+        assert_eq!(got, Reply::Final(Ok(Answer::Records(vec![want]))));
+    }
+
+    #[test]
+    fn a_record_that_counts_holds_its_types_data() {
+        let q = mx_question();
+        let owner = "100.51.198.in-addr.arpa.";
+        let empty = Record::update0(name(owner), 300, RecordType::MX);
+        let unknown = record(
+            owner,
+            RData::Unknown {
+                code: RecordType::MX,
+                rdata: NULL::with(vec![0, 10]),
+            },
+        );
+        for bad in [empty, unknown] {
+            let got = extract(std::slice::from_ref(&bad), &q, false);
+            assert_eq!(got, Reply::Malformed, "{bad:?}");
+            // Beside a good record too: the answer is in doubt.
+            let got = extract(&[record(owner, mx(10, "mx1.example.")), bad], &q, false);
+            assert_eq!(got, Reply::Malformed);
+        }
+        // A CNAME that would be followed, with no name in it.
+        let alias = Record::update0(name(owner), 300, RecordType::CNAME);
+        let target = record("a.example.", mx(10, "mx1.example."));
+        assert_eq!(extract(&[alias, target], &q, false), Reply::Malformed);
+        // Elsewhere, the same records do not count and do no harm.
+        let elsewhere = Record::update0(name("other.example."), 300, RecordType::MX);
+        let got = extract(&[elsewhere], &q, true);
+        assert_eq!(got, Reply::Final(Ok(Answer::NxDomain)));
     }
 
     #[test]
