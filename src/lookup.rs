@@ -190,8 +190,16 @@ pub fn list_from(outcome: Result<Answer, dns::Error>) -> List {
         .collect();
     let before = mxs.len();
     mxs.retain(|(_, host)| !host.is_root());
-    if mxs.is_empty() {
-        return List::Null;
+    match (mxs.is_empty(), before) {
+        // Records, but no MX among them: the reply checks rule this out,
+        // and doubt never becomes a null MX, so never a `fail`.
+        (true, 0) => {
+            return List::Failed(dns::Error::ServersFailed(
+                "no MX record in the answer".into(),
+            ));
+        }
+        (true, _) => return List::Null,
+        (false, _) => {}
     }
     let null_dropped = mxs.len() < before;
     let key =
@@ -272,6 +280,16 @@ mod tests {
     #[test]
     fn null_mx_alone_is_the_empty_list() {
         assert_eq!(list_from(Ok(Answer::Records(vec![mx(0, ".")]))), List::Null);
+    }
+
+    #[test]
+    fn records_without_an_mx_are_no_null_mx() {
+        use hickory_proto::rr::rdata::A;
+        let records = vec![RData::A(A(Ipv4Addr::new(198, 51, 100, 5)))];
+        assert!(matches!(
+            list_from(Ok(Answer::Records(records))),
+            List::Failed(_)
+        ));
     }
 
     #[test]
