@@ -38,6 +38,8 @@ use rmxsmtpd::verdict::{
 
 #[path = "support/answer_section.rs"]
 mod answer_section;
+#[path = "support/decide_table.rs"]
+mod decide_table;
 
 use answer_section::AnswerSection;
 
@@ -527,43 +529,10 @@ proptest! {
 
 // ---- The verdict ----------------------------------------------------------------
 
-/// The client the table's reply lines name.
-const TABLE_CLIENT: &str = "198.51.100.10";
-
-/// `tests/decide.table`, the literal answer for every combination of
-/// result, -b, -c, no-list policy and cut list, keyed by its first five
-/// columns. Each combination is there exactly once.
+/// `tests/decide.table`, read once.
 fn decide_table() -> &'static HashMap<[&'static str; 5], &'static str> {
     static TABLE: OnceLock<HashMap<[&'static str; 5], &'static str>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let columns: [&[&str]; 5] = [
-            &["pass", "fail", "none", "temperror", "skip"],
-            &[".", "-b"],
-            &[".", "-c"],
-            &["accept", "-s", "-d:before", "-d:on", "-d:after"],
-            &[".", "cut"],
-        ];
-        let mut table = HashMap::new();
-        let rows = include_str!("decide.table")
-            .lines()
-            .filter(|line| !line.is_empty() && !line.starts_with('#'));
-        for line in rows {
-            let mut rest = line;
-            let key = [(); 5].map(|()| {
-                let word = rest.trim_start();
-                let end = word.find(' ').expect("six columns");
-                rest = &word[end..];
-                &word[..end]
-            });
-            for (value, allowed) in key.iter().zip(columns) {
-                assert!(allowed.contains(value), "{value:?} in {line:?}");
-            }
-            assert!(table.insert(key, rest.trim()).is_none(), "{line:?} twice");
-        }
-        let product: usize = columns.iter().map(|c| c.len()).product();
-        assert_eq!(table.len(), product, "one row for every combination");
-        table
-    })
+    TABLE.get_or_init(decide_table::read)
 }
 
 fn pending(list: &List) -> bool {
@@ -671,7 +640,7 @@ proptest! {
                     let text = if code.ends_with("7.1 ") {
                         render(policy.message.as_bytes(), &client)
                     } else {
-                        text.replace(TABLE_CLIENT, &client)
+                        text.replace(decide_table::CLIENT, &client)
                     };
                     prop_assert_eq!(reply, &format!("{code}{text}"), "{:?}", key);
                 }
