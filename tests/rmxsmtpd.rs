@@ -6,6 +6,7 @@
 mod support;
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -522,6 +523,62 @@ fn inherited_dispositions_and_descriptors_are_kept() {
     want.push(5);
     want.sort_unstable();
     assert_eq!(report.fds, want);
+}
+
+/// The signal mask SigBlk shows for `signals` blocked: bit N-1 for signal N.
+fn mask_of(signals: &[libc::c_int]) -> u64 {
+    signals
+        .iter()
+        .fold(0, |mask, &signal| mask | 1 << (signal - 1))
+}
+
+#[test]
+fn blocked_signals_pass_through_exec_unchanged() {
+    // A blocked signal stays blocked across execve(2), as an ignored one
+    // stays ignored: rmxsmtpd hands the program the mask it was given, with
+    // some signals blocked, and with none.
+    let dns = dns();
+    let blocked = vec![
+        libc::SIGHUP,
+        libc::SIGPIPE,
+        libc::SIGUSR1,
+        libc::SIGALRM,
+        libc::SIGTERM,
+        libc::SIGCHLD,
+        libc::SIGRTMIN() + 2,
+    ];
+    for signals in [blocked, Vec::new()] {
+        let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
+        let mask = signals.clone();
+        let set_mask = move || {
+            // SAFETY: sigset_t is plain data, filled in by sigemptyset next.
+            let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+            // SAFETY: `set` is a valid sigset_t.
+            unsafe { libc::sigemptyset(&mut set) };
+            for &signal in &mask {
+                // SAFETY: as above; `signal` is a valid signal number.
+                unsafe { libc::sigaddset(&mut set, signal) };
+            }
+            // SAFETY: `set` is valid; the old mask is not asked for.
+            if unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        // SAFETY: between fork and exec the closure makes only
+        // async-signal-safe calls (sigemptyset, sigaddset, sigprocmask) on
+        // memory of its own, and allocates nothing.
+        unsafe { wrapper.command.pre_exec(set_mask) };
+        let outcome = wrapper.run(b"");
+        assert_exec(&outcome, "pass");
+        let report = outcome.report.expect("the program ran");
+        assert_eq!(
+            report.sigblk,
+            mask_of(&signals),
+            "SigBlk {:016x}, blocked {signals:?}",
+            report.sigblk
+        );
+    }
 }
 
 #[test]
