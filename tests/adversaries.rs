@@ -27,6 +27,7 @@ use rmxsmtpd::dns::{self, Config};
 use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, lookup};
 use rmxsmtpd::names::{Prefixes, reverse_names};
 use rmxsmtpd::verdict::{Outcome, judge};
+use support::memory::Peak;
 use support::responder::{Behaviour, Responder, Zone};
 use support::wrapper::Wrapper;
 
@@ -390,43 +391,6 @@ impl Held {
         assert_eq!(ended.status.code(), Some(0), "{ended:?}");
         ended
     }
-}
-
-/// A thread reading the child's VmHWM from /proc until told to stop or the
-/// process is gone (a zombie has no memory lines), keeping the largest.
-struct Peak {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<u64>,
-}
-
-impl Peak {
-    fn watch(pid: u32) -> Peak {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = thread::spawn(move || {
-            let path = format!("/proc/{pid}/status");
-            let mut peak = 0;
-            while !flag.load(Ordering::Relaxed) {
-                let Some(kib) = std::fs::read_to_string(&path).ok().and_then(|s| vm_hwm(&s)) else {
-                    break;
-                };
-                peak = peak.max(kib);
-                thread::sleep(Duration::from_millis(2));
-            }
-            peak
-        });
-        Peak { stop, thread }
-    }
-
-    fn stop(self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().expect("the VmHWM reader")
-    }
-}
-
-fn vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Everything the session writes until it closes.

@@ -4,16 +4,22 @@
 //!
 //! Input: one shape byte (bit 7: a permanent refusal; bits 0-6 seed the
 //! chunk sizes), then the client's bytes. Checked: the replies are exactly
-//! those of a model that keeps whole lines, one per complete line up to and
-//! including QUIT and nothing after it; pending output never passes
+//! those of a model that keeps whole lines and answers each from the
+//! manual's table of verbs (tests/support/session_model.rs, shared with the
+//! property test), one per complete line up to and including QUIT and
+//! nothing after it; pending output never passes
 //! `MAX_PENDING_OUTPUT` by more than one reply; the dialogue stops reading
 //! only when that output is full or QUIT was answered; every reply is
 //! printable ASCII ending in CRLF.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
+use rmxsmtpd::session::{Dialogue, MAX_PENDING_OUTPUT};
 use rmxsmtpd::verdict::Rejection;
+use session_model::{Answer, answer, reply};
+
+#[path = "../../tests/support/session_model.rs"]
+mod session_model;
 
 const NAME: &str = "mx.fuzz";
 
@@ -26,8 +32,8 @@ fuzz_target!(|data: &[u8]| {
         detail: "7.1",
         text: "Your IP [198.51.100.10] is not listed in Reverse MX!".into(),
     };
-    let mut dialogue = Dialogue::new(NAME, &rejection.reply());
-    let refusal = format!("{}\r\n", rejection.reply());
+    let refusal = rejection.reply();
+    let mut dialogue = Dialogue::new(NAME, &refusal);
     let mut model = Model::new(&refusal);
     let mut sizes = Sizes(u32::from(shape & 0x7f) | 1);
     let (mut out, mut written) = (Vec::new(), Vec::new());
@@ -72,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
     }));
 });
 
-/// The dialogue as the design states it, keeping whole lines however long.
+/// The dialogue as the manual states it, keeping whole lines however long.
 struct Model {
     refusal: String,
     line: Vec<u8>,
@@ -83,15 +89,16 @@ struct Model {
 
 impl Model {
     fn new(refusal: &str) -> Model {
-        let replies = [
-            refusal.to_string(),
-            format!("500 5.5.2 {NAME} line too long\r\n"),
-        ];
+        let longest = [Answer::Fine, Answer::Bye, Answer::Refusal, Answer::TooLong]
+            .into_iter()
+            .map(|a| reply(a, NAME, refusal).len())
+            .max()
+            .unwrap_or(0);
         Model {
             refusal: refusal.to_string(),
             line: Vec::new(),
             replies: Vec::new(),
-            longest: replies.iter().map(String::len).max().unwrap_or(0),
+            longest,
             quit: false,
         }
     }
@@ -103,22 +110,10 @@ impl Model {
                 self.line.push(byte);
                 continue;
             }
-            // More than MAX_LINE octets with the LF: too long.
-            let reply = if self.line.len() + 1 > MAX_LINE {
-                format!("500 5.5.2 {NAME} line too long\r\n")
-            } else {
-                let line = String::from_utf8_lossy(&self.line).to_ascii_uppercase();
-                let line = line.strip_suffix('\r').unwrap_or(&line);
-                match line.split(' ').next().unwrap_or("") {
-                    "HELO" | "EHLO" | "MAIL" | "RSET" | "NOOP" => format!("250 {NAME}\r\n"),
-                    "QUIT" => {
-                        self.quit = true;
-                        format!("221 {NAME}\r\n")
-                    }
-                    _ => self.refusal.clone(),
-                }
-            };
-            self.replies.extend_from_slice(reply.as_bytes());
+            let answer = answer(&self.line);
+            self.quit = answer == Answer::Bye;
+            let line = reply(answer, NAME, &self.refusal);
+            self.replies.extend_from_slice(line.as_bytes());
             self.line.clear();
         }
     }

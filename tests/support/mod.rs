@@ -2,5 +2,6 @@
 //! of them, hence the blanket allowance below.
 #![allow(dead_code)]
 
+pub mod memory;
 pub mod responder;
 pub mod wrapper;

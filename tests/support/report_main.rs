@@ -1,6 +1,6 @@
 //! A stand-in for qmail-smtpd that reports what it received from rmxsmtpd:
-//! its arguments, its environment, its open descriptors, its ignored
-//! signals, and every byte on fd 0 until end of input. It writes the report
+//! its arguments, its environment, its open descriptors, its ignored and
+//! its blocked signals, and every byte on fd 0 until end of input. It writes the report
 //! to the file named by `RMX_REPORT`, one `kind hex` line per item, and
 //! answers `250 reporter` on fd 1 so a client sees that it ran.
 //!
@@ -36,6 +36,9 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     for line in status.lines() {
         if let Some(mask) = line.strip_prefix("SigIgn:") {
             report.push_str(&format!("sigign {}\n", mask.trim()));
+        }
+        if let Some(mask) = line.strip_prefix("SigBlk:") {
+            report.push_str(&format!("sigblk {}\n", mask.trim()));
         }
     }
     for arg in std::env::args_os().skip(1) {

@@ -42,6 +42,8 @@ pub fn reporter() -> &'static Path {
 pub struct Report {
     pub fds: Vec<u32>,
     pub sigign: u64,
+    /// The signal mask (SigBlk): bit N-1 set when signal N is blocked.
+    pub sigblk: u64,
     pub args: Vec<OsString>,
     pub env: Vec<OsString>,
     pub stdin: Vec<u8>,
@@ -56,6 +58,7 @@ impl Report {
             match kind {
                 "fd" => report.fds.push(value.parse().unwrap()),
                 "sigign" => report.sigign = u64::from_str_radix(value, 16).unwrap(),
+                "sigblk" => report.sigblk = u64::from_str_radix(value, 16).unwrap(),
                 "arg" => report.args.push(OsString::from_vec(unhex(value))),
                 "env" => report.env.push(OsString::from_vec(unhex(value))),
                 "stdin" => report.stdin = unhex(value),
