@@ -19,7 +19,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::responder::{Behaviour, Responder, Zone};
-use support::wrapper::{BIN, Report, TempDir, Wrapper, reporter};
+use support::wrapper::{BIN, Report, TempDir, Wrapper, inherited_fds, reporter};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const ZONE: &str = "100.51.198.in-addr.arpa";
@@ -280,21 +280,6 @@ fn next_syslog(socket: &UnixDatagram) -> (u8, String) {
         .unwrap_or_else(|| panic!("no tag: {datagram:?}"));
     assert!(rest[..tag].ends_with(' '), "time stamp: {datagram:?}");
     (priority.parse().unwrap(), rest[tag..].to_string())
-}
-
-/// The descriptors a child of this process inherits without rmxsmtpd in
-/// between, fd 0, 1 and 2 included; rmxsmtpd may add none.
-fn inherited_fds() -> Vec<u32> {
-    let dir = TempDir::new();
-    let path = dir.path().join("report");
-    let status = Command::new(reporter())
-        .env("RMX_REPORT", &path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    Report::read(&path).unwrap().fds
 }
 
 /// syslog(3)'s priority: facility mail (2) times 8, plus the level.

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::responder::{Behaviour, DeadServer, Responder, Zone};
-use support::wrapper::{BIN, Outcome, Wrapper, reporter};
+use support::wrapper::{BIN, Outcome, Wrapper, inherited_fds, reporter};
 
 const LISTED: &str = "198.51.100.5";
 const UNLISTED: &str = "198.51.100.10";
@@ -617,22 +617,6 @@ fn the_program_gets_a_clean_hand_over() {
     ];
     want.sort();
     assert_eq!(env, want);
-}
-
-/// The descriptors any child of this test process inherits without
-/// rmxsmtpd in between: cargo's jobserver pipe, for one, is not
-/// close-on-exec. rmxsmtpd may pass these on, and must add nothing.
-fn inherited_fds() -> Vec<u32> {
-    let dir = support::wrapper::TempDir::new();
-    let path = dir.path().join("report");
-    let status = std::process::Command::new(reporter())
-        .env("RMX_REPORT", &path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    support::wrapper::Report::read(&path).unwrap().fds
 }
 
 #[test]

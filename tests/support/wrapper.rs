@@ -37,6 +37,23 @@ pub fn reporter() -> &'static Path {
     })
 }
 
+/// The descriptors any child of this test process inherits without
+/// rmxsmtpd in between, fds 0, 1 and 2 included: cargo's jobserver pipe,
+/// for one, is not close-on-exec. rmxsmtpd may pass these on, and must add
+/// nothing.
+pub fn inherited_fds() -> Vec<u32> {
+    let dir = TempDir::new();
+    let path = dir.path().join("report");
+    let status = Command::new(reporter())
+        .env("RMX_REPORT", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Report::read(&path).unwrap().fds
+}
+
 /// What the reporter saw.
 #[derive(Debug, Default)]
 pub struct Report {
