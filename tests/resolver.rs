@@ -139,6 +139,26 @@ fn with_all_servers_dead_the_deadline_error_comes_in_time() {
     );
 }
 
+/// A server that floods its socket with replies that are not the answer,
+/// faster than they can be read, does not keep the resolver from its
+/// retry timer: the next server is asked after a second and answers,
+/// long before the deadline.
+#[test]
+fn a_flooding_server_does_not_hold_up_the_next() {
+    let flooder = Responder::start(zone());
+    flooder.script(ZONE, "MX", vec![Behaviour::Flood(Duration::from_secs(10))]);
+    let second = Responder::start(zone());
+    let (outcome, elapsed) = ask(
+        &[flooder.addr(), second.addr()],
+        ZONE,
+        RecordType::MX,
+        Duration::from_secs(5),
+    );
+    eprintln!("first server flooding: answer from the second after {elapsed:?}");
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(second.queries(ZONE, "MX"), 1);
+}
+
 #[test]
 fn truncation_leads_to_the_answer_over_tcp() {
     let dns = Responder::start(zone());

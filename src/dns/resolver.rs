@@ -21,6 +21,14 @@ use super::{Config, Error};
 
 /// Largest DNS message over UDP or TCP.
 const MAX_MESSAGE: usize = 65_535;
+/// Datagrams read from one socket per wake-up. A lookup expects a few
+/// replies per server at a time (its names, then at most 20 exchanges);
+/// past this many, the loop looks at its timers, its deadline and its other
+/// sockets before it reads on, so that a server flooding its socket can
+/// neither hold the lookup past the deadline nor keep it from asking the
+/// next server.
+const DATAGRAMS_PER_WAKE: usize = 64;
+
 pub struct Resolver {
     machine: Machine,
     config: Config,
@@ -148,9 +156,10 @@ impl Resolver {
         }
     }
 
-    /// Reads every waiting datagram from one server's socket.
+    /// Reads the datagrams waiting on one server's socket, at most
+    /// `DATAGRAMS_PER_WAKE` of them, and none once no question waits.
     fn read_udp(&mut self, server: usize) {
-        loop {
+        for _ in 0..DATAGRAMS_PER_WAKE {
             let Some(socket) = &self.udp[server] else {
                 return;
             };
@@ -163,6 +172,9 @@ impl Resolver {
                     self.machine.udp_error(server, &e.to_string(), now);
                     return;
                 }
+            }
+            if self.machine.wake_at().is_none() {
+                return;
             }
         }
     }
