@@ -8,7 +8,8 @@
 //! time) and carries out the actions it asks for; the fuzz target
 //! `resolver` feeds it invented ones. Each event takes the time it happened:
 //! whatever arrives at or after the deadline finds every question already
-//! ended by a timeout.
+//! ended by a timeout; before it, the event acts first, and then every try
+//! that has run out by then moves on.
 //!
 //! The schedule is resolv.conf(5)'s: round after round over the servers,
 //! each round starting at the question's first server; about a second per
@@ -133,25 +134,20 @@ impl Machine {
     /// (RFC 5452 §9.2). Without one (`Err`: the random source failed) the
     /// question ends with that error, unasked.
     pub fn submit(&mut self, question: Question, id: Result<u16, Error>, now: Instant) -> QueryId {
-        self.advance(now);
-        let query = QueryId(self.queries.len());
-        let (id, message, state) = match id {
-            Ok(id) => (id, wire::query(id, &question), State::Waiting),
-            Err(error) => (0, Vec::new(), State::Ended(Err(error))),
-        };
-        let first = match (self.rotate, &state) {
-            (true, State::Waiting) => {
+        let i = self.queries.len();
+        let wire_id = id.as_ref().ok().copied();
+        let first = match wire_id {
+            Some(id) if self.rotate => {
                 let next = *self.rotation.get_or_insert(usize::from(id));
                 self.rotation = Some(next.wrapping_add(1));
                 next % self.servers
             }
             _ => 0,
         };
-        let ended = !matches!(state, State::Waiting);
         self.queries.push(Query {
+            message: wire_id.map_or_else(Vec::new, |id| wire::query(id, &question)),
             question,
-            id,
-            message,
+            id: wire_id.unwrap_or(0),
             first,
             try_no: 0,
             server: first,
@@ -160,16 +156,13 @@ impl Machine {
             failed: 0,
             last_failure: String::new(),
             on_tcp: false,
-            state,
+            state: State::Waiting,
         });
-        if ended {
-            self.ended.push_back(query);
-        } else if now >= self.deadline {
-            self.end(query.0, Err(Error::Timeout(self.deadline - self.started)));
-        } else {
-            self.start_try(query.0, 0, now);
-        }
-        query
+        self.at(now, |machine| match id {
+            Err(error) => machine.end(i, Err(error)),
+            Ok(_) => machine.start_try(i, 0, now),
+        });
+        QueryId(i)
     }
 
     /// The question behind an id.
@@ -209,6 +202,91 @@ impl Machine {
     /// The time is `now`: ends every question at the deadline, and moves
     /// each question whose try has run out on to its next try.
     pub fn advance(&mut self, now: Instant) {
+        self.at(now, |_| {});
+    }
+
+    /// A datagram read from `server`'s socket, which the kernel lets through
+    /// only from that server's address and port (RFC 5452 §9.1). It counts
+    /// for the first question asked of that server whose id and question it
+    /// carries; anything else is ignored.
+    pub fn datagram(&mut self, server: usize, bytes: &[u8], now: Instant) {
+        self.at(now, |machine| {
+            let Some(bit) = server_bit(server, machine.servers) else {
+                return;
+            };
+            let matching = machine.queries.iter().enumerate().find_map(|(i, query)| {
+                if !query.waiting() || query.asked & bit == 0 || query.failed & bit != 0 {
+                    return None;
+                }
+                match wire::check(bytes, query.id, &query.question) {
+                    Reply::NotOurs => None,
+                    reply => Some((i, reply)),
+                }
+            });
+            if let Some((i, reply)) = matching {
+                machine.take_reply(i, server, reply, now);
+            }
+        });
+    }
+
+    /// `server`'s UDP socket reported an error (an ICMP port unreachable and
+    /// the like): the server is gone for every question now waiting on it
+    /// over UDP.
+    pub fn udp_error(&mut self, server: usize, why: &str, now: Instant) {
+        self.at(now, |machine| {
+            for i in 0..machine.queries.len() {
+                let query = &machine.queries[i];
+                if query.waiting() && !query.on_tcp && query.server == server {
+                    machine.fail_server(i, server, why.to_string(), now);
+                }
+            }
+        });
+    }
+
+    /// Sending a question to `server` over UDP failed.
+    pub fn send_failed(&mut self, query: QueryId, server: usize, why: String, now: Instant) {
+        self.at(now, |machine| {
+            let waiting = machine.queries.get(query.0).is_some_and(Query::waiting);
+            if waiting && server < machine.servers {
+                machine.fail_server(query.0, server, why, now);
+            }
+        });
+    }
+
+    /// The question's TCP exchange brought this message, and is over. Over
+    /// TCP nobody else can answer, so a reply that does not fit is the
+    /// server's fault, and TC makes no sense (RFC 7766 §8).
+    pub fn tcp_reply(&mut self, query: QueryId, bytes: &[u8], now: Instant) {
+        let exchange = self.exchange_over(query);
+        self.at(now, |machine| {
+            let Some(i) = exchange else {
+                return;
+            };
+            let q = &machine.queries[i];
+            let reply = match wire::check(bytes, q.id, &q.question) {
+                Reply::NotOurs | Reply::Truncated => Reply::Malformed,
+                reply => reply,
+            };
+            machine.take_reply(i, q.server, reply, now);
+        });
+    }
+
+    /// The question's TCP exchange failed (connect, write or read), and is
+    /// over.
+    pub fn tcp_failed(&mut self, query: QueryId, why: String, now: Instant) {
+        let exchange = self.exchange_over(query);
+        self.at(now, |machine| {
+            if let Some(i) = exchange {
+                let server = machine.queries[i].server;
+                machine.fail_server(i, server, why, now);
+            }
+        });
+    }
+
+    /// Handles an event at `now`: at or after the deadline, nothing counts
+    /// and every question ends; before it, `handle` acts, and then every
+    /// try that has run out by `now` moves on.
+    fn at(&mut self, now: Instant, handle: impl FnOnce(&mut Machine)) {
         if now >= self.deadline {
             let waited = self.deadline - self.started;
             for i in 0..self.queries.len() {
@@ -218,6 +296,7 @@ impl Machine {
             }
             return;
         }
+        handle(self);
         for i in 0..self.queries.len() {
             let query = &mut self.queries[i];
             if !query.waiting() || now < query.try_ends {
@@ -235,84 +314,13 @@ impl Machine {
         }
     }
 
-    /// A datagram read from `server`'s socket, which the kernel lets through
-    /// only from that server's address and port (RFC 5452 §9.1). It counts
-    /// for the first question asked of that server whose id and question it
-    /// carries; anything else is ignored.
-    pub fn datagram(&mut self, server: usize, bytes: &[u8], now: Instant) {
-        self.advance(now);
-        let Some(bit) = server_bit(server, self.servers) else {
-            return;
-        };
-        for i in 0..self.queries.len() {
-            let query = &self.queries[i];
-            if !query.waiting() || query.asked & bit == 0 || query.failed & bit != 0 {
-                continue;
-            }
-            match wire::check(bytes, query.id, &query.question) {
-                Reply::NotOurs => continue,
-                reply => {
-                    self.take_reply(i, server, reply, now);
-                    return;
-                }
-            }
-        }
-    }
-
-    /// `server`'s UDP socket reported an error (an ICMP port unreachable and
-    /// the like): the server is gone for every question now waiting on it
-    /// over UDP.
-    pub fn udp_error(&mut self, server: usize, why: &str, now: Instant) {
-        self.advance(now);
-        for i in 0..self.queries.len() {
-            let query = &self.queries[i];
-            if query.waiting() && !query.on_tcp && query.server == server {
-                self.fail_server(i, server, why.to_string(), now);
-            }
-        }
-    }
-
-    /// Sending a question to `server` over UDP failed.
-    pub fn send_failed(&mut self, query: QueryId, server: usize, why: String, now: Instant) {
-        self.advance(now);
-        if self.queries.get(query.0).is_some_and(Query::waiting) && server < self.servers {
-            self.fail_server(query.0, server, why, now);
-        }
-    }
-
-    /// The question's TCP exchange brought this message. Over TCP nobody
-    /// else can answer, so a reply that does not fit is the server's fault,
-    /// and TC makes no sense (RFC 7766 §8).
-    pub fn tcp_reply(&mut self, query: QueryId, bytes: &[u8], now: Instant) {
-        self.advance(now);
-        let Some(i) = self.on_tcp(query) else {
-            return;
-        };
-        let q = &mut self.queries[i];
+    /// The index of a question whose TCP exchange the driver reports over,
+    /// if the question was waiting on it.
+    fn exchange_over(&mut self, query: QueryId) -> Option<usize> {
+        let q = self.queries.get_mut(query.0)?;
+        let waited = q.waiting() && q.on_tcp;
         q.on_tcp = false;
-        let reply = match wire::check(bytes, q.id, &q.question) {
-            Reply::NotOurs | Reply::Truncated => Reply::Malformed,
-            reply => reply,
-        };
-        let server = q.server;
-        self.take_reply(i, server, reply, now);
-    }
-
-    /// The question's TCP exchange failed: connect, write or read.
-    pub fn tcp_failed(&mut self, query: QueryId, why: String, now: Instant) {
-        self.advance(now);
-        let Some(i) = self.on_tcp(query) else {
-            return;
-        };
-        self.queries[i].on_tcp = false;
-        let server = self.queries[i].server;
-        self.fail_server(i, server, why, now);
-    }
-
-    /// The index of a question that waits on a TCP exchange.
-    fn on_tcp(&self, query: QueryId) -> Option<usize> {
-        let q = self.queries.get(query.0)?;
-        (q.waiting() && q.on_tcp).then_some(query.0)
+        waited.then_some(query.0)
     }
 
     /// Acts on a reply from `server` that concerns question `i`.
