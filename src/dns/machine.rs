@@ -31,7 +31,7 @@ const MAX_TRY: Duration = Duration::from_secs(8);
 /// A TCP exchange may take this many times the UDP wait of its round.
 const TCP_TRY_FACTOR: u32 = 2;
 /// The servers of a question are tracked in a bit mask.
-pub const MAX_SERVERS: usize = 32;
+const MAX_SERVERS: usize = 32;
 
 /// Names one submitted question.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -426,5 +426,62 @@ fn rcode_name(rcode: ResponseCode) -> String {
         ResponseCode::FormErr => "FORMERR".into(),
         ResponseCode::NotImp => "NOTIMP".into(),
         other => format!("RCODE {}", u16::from(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::{Message, MessageType, OpCode, Query};
+    use hickory_proto::rr::Name;
+    use hickory_proto::rr::RecordType;
+
+    fn question() -> Question {
+        Question {
+            name: Name::from_ascii("100.51.198.in-addr.arpa.").unwrap(),
+            rtype: RecordType::MX,
+        }
+    }
+
+    fn machine(now: Instant) -> Machine {
+        let config = Config::with_servers(vec![([127, 0, 0, 1], 53).into()]);
+        Machine::new(&config, now, Duration::from_secs(10))
+    }
+
+    #[test]
+    fn a_question_without_a_random_id_is_never_sent() {
+        let now = Instant::now();
+        let mut machine = machine(now);
+        let error = Error::NoRandom("getrandom: test".into());
+        let query = machine.submit(question(), Err(error.clone()), now);
+        assert_eq!(machine.next_action(), None);
+        assert_eq!(machine.take_outcome(), Some((query, Err(error))));
+        assert_eq!(machine.wake_at(), None);
+    }
+
+    /// A TCP reply that arrives as its try runs out still counts: the event
+    /// acts before the expired tries move on.
+    #[test]
+    fn a_tcp_reply_at_the_end_of_its_try_counts() {
+        let now = Instant::now();
+        let mut machine = machine(now);
+        let query = machine.submit(question(), Ok(7), now);
+        assert_eq!(
+            machine.next_action(),
+            Some(Action::SendUdp { query, server: 0 })
+        );
+        let mut reply = Message::new(7, MessageType::Response, OpCode::Query);
+        reply.add_query(Query::query(question().name, RecordType::MX));
+        reply.metadata.truncation = true;
+        machine.datagram(0, &reply.to_vec().unwrap(), now);
+        assert_eq!(
+            machine.next_action(),
+            Some(Action::StartTcp { query, server: 0 })
+        );
+        let try_ends = machine.wake_at().unwrap();
+        reply.metadata.truncation = false;
+        machine.tcp_reply(query, &reply.to_vec().unwrap(), try_ends);
+        assert_eq!(machine.take_outcome(), Some((query, Ok(Answer::NoData))));
+        assert_eq!(machine.next_action(), None, "nothing more to send or close");
     }
 }
