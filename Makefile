@@ -75,7 +75,7 @@ clean:
 # fuzz/artifacts/TARGET. `make soak` needs root (see soak/run).
 FUZZ_SECONDS ?= 600
 FUZZ_CARGO ?= cargo +nightly
-FUZZ_TARGETS = reply session
+FUZZ_TARGETS = reply session resolver
 
 fuzz:
 	for target in $(FUZZ_TARGETS); do \

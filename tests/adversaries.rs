@@ -1,11 +1,12 @@
 //! Hostile peers (issue 7). DNS adversaries, against the fixture responder:
 //! forged replies, a thousand-record list, CNAME and compression loops, a
 //! reply as large as a DNS message gets (64 KiB, over TCP and as one UDP
-//! datagram), a reply after the deadline. Client adversaries, against the
-//! real binary's held session on a socketpair: 10 MB without a newline,
-//! 10,000 pipelined commands, slowloris, a client that never reads. Each
-//! client case reads the child's peak memory (VmHWM) while it runs and holds
-//! it under `PEAK_BOUND_KIB`, and sees the process end.
+//! datagram), a reply after the deadline, a flood of replies that are not
+//! the answer. Client adversaries, against the real binary's held session
+//! on a socketpair: 10 MB without a newline, 10,000 pipelined commands,
+//! slowloris, a client that never reads. Each client case reads the child's
+//! peak memory (VmHWM) while it runs and holds it under `PEAK_BOUND_KIB`,
+//! and sees the process end.
 
 mod support;
 
@@ -287,6 +288,32 @@ fn a_reply_after_the_deadline_is_ignored() {
         format!("{LISTED} temperror {ZONE} accept (timeout after 1 s)")
     );
     assert!(outcome.elapsed < Duration::from_secs(4), "{outcome:?}");
+}
+
+/// A flood of forged replies from the server's own address and port, sent
+/// faster than they can be read, for longer than the lookup may take: the
+/// lookup still ends at its deadline (the forgeries are not the answer).
+#[test]
+fn a_flood_of_forgeries_ends_at_the_deadline() {
+    let dns = Responder::start(small_zone());
+    dns.script(ZONE, "MX", vec![Behaviour::Flood(Duration::from_secs(8))]);
+    let outcome = Wrapper::new(dns.addr(), LISTED, &["-T", "1"]).run(SMTP);
+    eprintln!("flooded, -T 1: decided after {:?}", outcome.elapsed);
+    assert_eq!(
+        outcome.result().as_deref(),
+        Some("temperror"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        outcome.log(),
+        format!("{LISTED} temperror {ZONE} accept (timeout after 1 s)")
+    );
+    assert!(
+        outcome.elapsed < Duration::from_millis(1500),
+        "-T 1 plus a margin: {:?}",
+        outcome.elapsed
+    );
+    assert_eq!(dns.queries(ZONE, "MX"), 1);
 }
 
 // ---- Client adversaries -------------------------------------------------

@@ -1,14 +1,17 @@
-//! The stub resolver against the scriptable responder (DESIGN.md §7): lost
-//! packets, dead and failing servers, truncation, forgeries and garbage,
-//! the three kinds of answer, the deadline, and many queries at once.
+//! The stub resolver against the scriptable responder (rmxsmtpd(8), "The
+//! DNS"): lost packets, dead, failing and flooding servers, truncation,
+//! forgeries and garbage, the three kinds of answer, the deadline, many
+//! queries at once, and random query ids.
 
 mod support;
 
 use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
 use hickory_proto::rr::rdata::{A, MX};
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rmxsmtpd::dns::{Answer, Config, EDNS_PAYLOAD, Error, Resolver};
 use support::responder::{Behaviour, DeadServer, Responder, Zone};
 
@@ -114,14 +117,38 @@ fn servfail_from_the_first_server_then_an_answer_from_the_second() {
     );
 }
 
+/// A reply to the MX question under the query's id whose answer section is
+/// cut short: the question and header are fine, the record is not.
+fn malformed() -> Behaviour {
+    let mut reply = Message::new(0, MessageType::Response, OpCode::Query);
+    reply.add_query(Query::query(name(ZONE), RecordType::MX));
+    reply.add_answer(Record::from_rdata(
+        name(ZONE),
+        300,
+        RData::MX(MX::new(10, name("mx1.example.net"))),
+    ));
+    let mut bytes = reply.to_vec().unwrap();
+    bytes.truncate(bytes.len() - 3);
+    Behaviour::RawWithId(bytes)
+}
+
 #[test]
 fn refused_formerr_and_malformed_also_move_on() {
-    for behaviour in [Behaviour::Refused, Behaviour::FormErr] {
+    for behaviour in [Behaviour::Refused, Behaviour::FormErr, malformed()] {
         let first = Responder::start(zone());
-        first.script_all(vec![behaviour]);
+        first.script_all(vec![behaviour.clone()]);
         let second = Responder::start(zone());
-        let (outcome, _) = ask_mx(&[first.addr(), second.addr()]);
-        assert_eq!(outcome, Ok(the_mx()));
+        let (outcome, elapsed) = ask_mx(&[first.addr(), second.addr()]);
+        assert_eq!(outcome, Ok(the_mx()), "{behaviour:?}");
+        assert_eq!(
+            (first.queries(ZONE, "MX"), second.queries(ZONE, "MX")),
+            (1, 1),
+            "{behaviour:?}: each server asked once"
+        );
+        assert!(
+            elapsed < Duration::from_millis(900),
+            "{behaviour:?}: the second server asked at once, not after the 1 s retry: {elapsed:?}"
+        );
     }
 }
 
@@ -137,6 +164,26 @@ fn with_all_servers_dead_the_deadline_error_comes_in_time() {
         elapsed < Duration::from_millis(2500),
         "deadline plus a small margin: {elapsed:?}"
     );
+}
+
+/// A server that floods its socket with replies that are not the answer,
+/// faster than they can be read, does not keep the resolver from its
+/// retry timer: the next server is asked after a second and answers,
+/// long before the deadline.
+#[test]
+fn a_flooding_server_does_not_hold_up_the_next() {
+    let flooder = Responder::start(zone());
+    flooder.script(ZONE, "MX", vec![Behaviour::Flood(Duration::from_secs(10))]);
+    let second = Responder::start(zone());
+    let (outcome, elapsed) = ask(
+        &[flooder.addr(), second.addr()],
+        ZONE,
+        RecordType::MX,
+        Duration::from_secs(5),
+    );
+    eprintln!("first server flooding: answer from the second after {elapsed:?}");
+    assert_eq!(outcome, Ok(the_mx()));
+    assert_eq!(second.queries(ZONE, "MX"), 1);
 }
 
 #[test]
@@ -306,22 +353,82 @@ fn ten_slow_queries_finish_together() {
     );
 }
 
+/// Asserts that `ids`, and the steps between one and the next (modulo
+/// 2^16), spread over the 16-bit space: of 16 equal ranges, none holds more
+/// than `most` of them. A counter, a constant stride, a clock read in a
+/// tight loop or a fixed seed piles its ids or its steps into one or two
+/// ranges. For independent uniform ids each range's count is Binomial(n,
+/// 1/16), and so is each range's count of steps: the steps between
+/// independent uniform values modulo 2^16 are themselves independent and
+/// uniform. Each caller states the chance that random ids fail its bound.
+fn assert_spread(what: &str, ids: &[u16], most: usize) {
+    let steps: Vec<u16> = ids.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+    for (kind, values) in [("ids", ids), ("steps", &steps[..])] {
+        let mut ranges = [0usize; 16];
+        for value in values {
+            ranges[usize::from(value >> 12)] += 1;
+        }
+        assert!(
+            ranges.iter().all(|&count| count <= most),
+            "{what}: {kind} crowd into a few of 16 ranges: {ranges:?}\nids: {ids:?}"
+        );
+    }
+}
+
+/// The ids of the queries the responder got, in order of arrival.
+fn ids(log: &[support::responder::QueryLog]) -> Vec<u16> {
+    log.iter().map(|q| q.id).collect()
+}
+
 #[test]
 fn every_query_gets_its_own_random_id() {
+    const QUERIES: usize = 256;
     let dns = Responder::start(zone());
     let mut resolver = Resolver::new(
         Config::with_servers(vec![dns.addr()]),
-        Duration::from_secs(5),
+        Duration::from_secs(10),
     );
-    for _ in 0..20 {
+    for _ in 0..QUERIES {
         resolver.submit(name(ZONE), RecordType::MX);
     }
     while resolver.next_outcome().is_some() {}
-    let mut ids: Vec<u16> = dns.log().iter().map(|q| q.id).collect();
-    assert_eq!(ids.len(), 20);
-    ids.sort_unstable();
-    ids.dedup();
-    assert!(ids.len() >= 19, "ids repeat: {ids:?}");
+    // Retransmits, if the machine is slow, come after every first send.
+    let log = dns.log();
+    assert!(log.len() >= QUERIES);
+    // Binomial(256, 1/16) and Binomial(255, 1/16) reach 48 in any of 16
+    // ranges with probability under 16 × 1e-11 each: random ids fail this
+    // one time in more than a billion.
+    assert_spread("one resolver", &ids(&log[..QUERIES]), 48);
+}
+
+#[test]
+fn separate_resolvers_and_processes_draw_unrelated_ids() {
+    let dns = Responder::start(zone());
+    for _ in 0..64 {
+        assert_eq!(ask_mx(&[dns.addr()]).0, Ok(the_mx()));
+    }
+    // Binomial(64, 1/16) reaches 20 in any of 16 ranges with probability
+    // 1.8e-8, Binomial(63, 1/16) with 1.3e-8.
+    assert_spread("64 resolvers", &ids(&dns.log()), 20);
+    let dns = Responder::start(zone());
+    let mut firsts = Vec::new();
+    for _ in 0..32 {
+        let asked = dns.log().len();
+        let status = Command::new(env!("CARGO_BIN_EXE_rmxcheck"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DNSCACHEIP", dns.addr().to_string())
+            .arg("198.51.100.5")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        firsts.push(dns.log()[asked].id);
+    }
+    // Binomial(32, 1/16) reaches 14 in any of 16 ranges with probability
+    // 3.6e-8, Binomial(31, 1/16) with 2.1e-8.
+    assert_spread("the first query of 32 processes", &firsts, 14);
 }
 
 #[test]

@@ -172,6 +172,98 @@ fn temperror_with_c_is_refused_with_4_4_3() {
     assert_exec(&outcome, "temperror");
 }
 
+/// Makes every getrandom(2) of the child, and of what it executes, fail
+/// with `errno`: a seccomp filter (seccomp(2)), as a container's policy
+/// installs one. The filter only knows x86_64's system call numbers.
+#[cfg(target_arch = "x86_64")]
+fn without_getrandom(wrapper: &mut Wrapper, errno: i32) {
+    use std::os::unix::process::CommandExt;
+    /// AUDIT_ARCH_X86_64 of <linux/audit.h>.
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    /// Offsets in struct seccomp_data.
+    const NR: u32 = 0;
+    const ARCH: u32 = 4;
+    let statement = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        jt,
+        jf,
+        k,
+    };
+    let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    let ret = libc::BPF_RET | libc::BPF_K;
+    let filter = [
+        statement(load, ARCH),
+        jump(AUDIT_ARCH_X86_64, 1, 0),
+        statement(ret, libc::SECCOMP_RET_KILL_PROCESS),
+        statement(load, NR),
+        jump(libc::SYS_getrandom as u32, 0, 1),
+        statement(ret, libc::SECCOMP_RET_ERRNO | errno as u32),
+        statement(ret, libc::SECCOMP_RET_ALLOW),
+    ];
+    let install = move || {
+        let program = libc::sock_fprog {
+            len: filter.len() as u16,
+            filter: filter.as_ptr().cast_mut(),
+        };
+        // SAFETY: prctl(2) with integer arguments, then with a pointer to a
+        // filter program that lives until the call returns (the kernel
+        // copies it). Both only change this child process.
+        let installed = unsafe {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+                && libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &program as *const libc::sock_fprog,
+                ) == 0
+        };
+        if installed {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    };
+    // SAFETY: the closure makes two system calls and allocates nothing,
+    // which is all a child between fork and exec may do.
+    unsafe { wrapper.command.pre_exec(install) };
+}
+
+/// With no random source there is no query id to send: temperror at once,
+/// and not one query leaves (rmxsmtpd(8), "The DNS"). ENOSYS is an old
+/// kernel, EPERM a seccomp policy; the Rust runtime falls back to
+/// /dev/urandom for its own needs on both, so nothing else breaks.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn no_random_source_is_temperror_and_no_query() {
+    for (errno, text) in [
+        (libc::ENOSYS, "Function not implemented (os error 38)"),
+        (libc::EPERM, "Operation not permitted (os error 1)"),
+    ] {
+        let dns = dns();
+        let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
+        without_getrandom(&mut wrapper, errno);
+        let outcome = wrapper.run(SMTP);
+        assert_exec(&outcome, "temperror");
+        assert_eq!(
+            outcome.log(),
+            format!("{LISTED} temperror {ZONE} accept (no random source: getrandom: {text})")
+        );
+        let mut wrapper = Wrapper::new(dns.addr(), UNLISTED, &["-c"]);
+        without_getrandom(&mut wrapper, errno);
+        let outcome = wrapper.run(SMTP);
+        assert_held(
+            &outcome,
+            "451 4.4.3 Reverse MX lookup for [198.51.100.10] failed; try again later.",
+        );
+        assert_eq!(dns.total_queries(), 0, "no query under a guessed id");
+    }
+}
+
 #[test]
 fn servfail_everywhere_is_temperror() {
     let dns = dns();

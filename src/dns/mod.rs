@@ -1,12 +1,16 @@
-//! A small, careful stub resolver (DESIGN.md §7), shared by `rmxsmtpd` and
-//! `rmxcheck`.
+//! A small, careful stub resolver (rmxsmtpd(8), "The DNS"), shared by
+//! `rmxsmtpd` and `rmxcheck`.
 //!
 //! - `config`: which servers to ask, and how (DNSCACHEIP, resolv.conf, RES_OPTIONS);
 //! - `wire`: the query we send and what a reply may count for;
+//! - `machine`: the decisions (which server next, over UDP or TCP, retries,
+//!   the deadline), driven by events, with no I/O;
 //! - `transport`: the UDP and TCP sockets to one server;
-//! - `resolver`: the poll loop that keeps many questions in flight.
+//! - `resolver`: the sockets, the clock and the random ids, in one poll loop
+//!   that drives the machine.
 
 mod config;
+pub mod machine;
 mod resolver;
 mod transport;
 pub mod wire;
@@ -15,7 +19,8 @@ use std::fmt;
 use std::time::Duration;
 
 pub use config::{Config, DNS_PORT, Misread};
-pub use resolver::{QueryId, Resolver};
+pub use machine::QueryId;
+pub use resolver::Resolver;
 pub use wire::{Answer, EDNS_PAYLOAD, Question};
 
 /// Why a question got no answer. Every one of these is temporary: another
@@ -28,6 +33,9 @@ pub enum Error {
     ServersFailed(String),
     /// The answer's CNAME chain loops, or is too long to follow.
     CnameLoop,
+    /// The system's random source failed, so no query id could be drawn:
+    /// nothing was sent.
+    NoRandom(String),
 }
 
 impl fmt::Display for Error {
@@ -39,23 +47,7 @@ impl fmt::Display for Error {
             }
             Error::ServersFailed(why) => write!(f, "no server answered: {why}"),
             Error::CnameLoop => f.write_str("CNAME loop in answer"),
+            Error::NoRandom(why) => write!(f, "no random source: {why}"),
         }
     }
-}
-
-/// A query id from the kernel's random source (RFC 5452 §9.2).
-fn random_u16() -> u16 {
-    let mut bytes = [0u8; 2];
-    // SAFETY: `bytes` is a valid, writable buffer of the length given.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if n != 2 {
-        // getrandom(2) cannot fail for two bytes once the pool is seeded;
-        // if it ever does, the clock's low bits still vary per query.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        return (nanos ^ (nanos >> 16)) as u16;
-    }
-    u16::from_ne_bytes(bytes)
 }

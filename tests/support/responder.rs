@@ -36,6 +36,9 @@ const UDP_CLASSIC: u16 = 512;
 /// How often blocked threads look at the stop flag.
 const POLL: Duration = Duration::from_millis(25);
 
+/// Threads that send a [`Behaviour::Flood`] at once, each as fast as it can.
+const FLOOD_SENDERS: usize = 4;
+
 /// What the responder does with one query. A script is a list of these, one
 /// per query; see [`Responder::script`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +86,14 @@ pub enum Behaviour {
     /// These bytes as one message whose first two bytes are replaced by the
     /// query's id. Over TCP it gets its length prefix (RFC 1035 §4.2.2).
     RawWithId(Vec<u8>),
+    /// Replies that are not the answer, from the responder's own address
+    /// and port, sent again and again by `FLOOD_SENDERS` threads as fast as
+    /// they can, for this long or until the responder stops: the answer
+    /// under wrong ids, and under the query's id a datagram of some 160
+    /// questions, which takes long to read. Over TCP, the same as [`Drop`].
+    ///
+    /// [`Drop`]: Behaviour::Drop
+    Flood(Duration),
     /// All of these for the one query, in order: `Then(vec![WrongId,
     /// Garbage, Answer])` sends a forgery, then garbage, then the answer. A
     /// `Late` inside delays what follows it.
@@ -484,7 +495,10 @@ fn serve_udp(shared: &Arc<Shared>, socket: &Arc<UdpSocket>) {
             continue;
         };
         let steps = plan(shared, &behaviour, &query, false);
-        if steps.iter().any(|s| matches!(s, Step::Wait(_))) {
+        if steps
+            .iter()
+            .any(|s| matches!(s, Step::Wait(_) | Step::Flood(..)))
+        {
             let (shared2, socket) = (Arc::clone(shared), Arc::clone(socket));
             let worker = thread::spawn(move || send_udp(&shared2, &socket, src, steps));
             shared.add_worker(worker);
@@ -611,6 +625,9 @@ enum Step {
     Verbatim(Vec<u8>),
     /// A datagram from another socket; a framed message over TCP.
     OtherPort(Vec<u8>),
+    /// Datagrams sent over and over from the responder's socket, for this
+    /// long; over TCP, close the connection.
+    Flood(Vec<Vec<u8>>, Duration),
     /// Over TCP, close the connection.
     Close,
 }
@@ -639,6 +656,16 @@ fn add_steps(
             if tcp {
                 steps.push(Step::Close);
             }
+        }
+        Behaviour::Flood(duration) => {
+            let mut forgeries = vec![question_bomb(query.metadata.id)];
+            let mut state = shared.state();
+            forgeries.extend((0..15).map(|_| {
+                let mut reply = answer(&shared.zone, query);
+                reply.metadata.id = state.other_id(query.metadata.id);
+                sized(reply, query, tcp)
+            }));
+            steps.push(Step::Flood(forgeries, *duration));
         }
         Behaviour::ServFail => steps.push(Step::Message(encode(&failure(
             query,
@@ -692,6 +719,32 @@ fn add_steps(
             }
         }
     }
+}
+
+/// A response under `id` that is costly to read for its size: not one
+/// question but as many as fit in `UDP_CEILING` octets, the first a name of
+/// 127 labels, every other one a compression pointer to it (RFC 1035
+/// §4.1.2, §4.1.4). It answers no query, having no single question.
+fn question_bomb(id: u16) -> Vec<u8> {
+    const SIZE: usize = UDP_CEILING as usize;
+    /// QTYPE MX, QCLASS IN.
+    const TYPE_CLASS: [u8; 4] = [0, 15, 0, 1];
+    let mut bytes = Vec::with_capacity(SIZE);
+    bytes.extend_from_slice(&id.to_be_bytes());
+    bytes.extend_from_slice(&[0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]);
+    for _ in 0..127 {
+        bytes.extend_from_slice(&[1, b'a']);
+    }
+    bytes.push(0);
+    bytes.extend_from_slice(&TYPE_CLASS);
+    let mut questions: u16 = 1;
+    while bytes.len() + 6 <= SIZE {
+        bytes.extend_from_slice(&[0xc0, 12]);
+        bytes.extend_from_slice(&TYPE_CLASS);
+        questions += 1;
+    }
+    bytes[4..6].copy_from_slice(&questions.to_be_bytes());
+    bytes
 }
 
 /// Random bytes; every second time behind a plausible response header
@@ -800,9 +853,34 @@ fn send_udp(shared: &Shared, socket: &UdpSocket, to: SocketAddr, steps: Vec<Step
                     let _ = other.send_to(&bytes, to);
                 }
             }
+            Step::Flood(datagrams, duration) => flood(shared, socket, to, &datagrams, duration),
             Step::Close => {}
         }
     }
+}
+
+/// Sends `datagrams` round and round to `to` from `FLOOD_SENDERS` threads,
+/// for `duration` or until the responder stops.
+fn flood(
+    shared: &Shared,
+    socket: &UdpSocket,
+    to: SocketAddr,
+    datagrams: &[Vec<u8>],
+    duration: Duration,
+) {
+    let end = Instant::now() + duration;
+    thread::scope(|scope| {
+        for _ in 0..FLOOD_SENDERS {
+            scope.spawn(|| {
+                for datagram in datagrams.iter().cycle() {
+                    if shared.stopped() || Instant::now() >= end {
+                        return;
+                    }
+                    let _ = socket.send_to(datagram, to);
+                }
+            });
+        }
+    });
 }
 
 /// Writes the steps to the connection; false once it is closed.
@@ -820,7 +898,7 @@ fn send_tcp(shared: &Shared, stream: &mut TcpStream, steps: Vec<Step>) -> bool {
                 stream.write_all(&framed).is_ok()
             }
             Step::Verbatim(bytes) => stream.write_all(&bytes).is_ok(),
-            Step::Close => false,
+            Step::Flood(..) | Step::Close => false,
         };
         if !written {
             return false;
