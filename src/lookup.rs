@@ -3,7 +3,10 @@
 //! arrives. The caller says when enough is known; what was not needed stays
 //! `Pending`.
 
-use std::collections::{HashMap, HashSet};
+// Ordered maps, not hashed ones: std's hashed maps seed themselves from
+// getrandom(2), and abort when it fails; the lookup's own ids are the only
+// randomness it needs, and their failure is a temperror (rmxsmtpd(8)).
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -116,7 +119,7 @@ pub fn lookup(
 ) -> Findings {
     let mut findings = Findings::pending(client, names);
     let mut resolver = Resolver::new(config, timeout);
-    let mut waiting: HashMap<QueryId, Waiter> = HashMap::new();
+    let mut waiting: BTreeMap<QueryId, Waiter> = BTreeMap::new();
     for (i, entry) in findings.names.iter().enumerate() {
         let id = resolver.submit(entry.name.clone(), RecordType::MX);
         waiting.insert(id, Waiter::List(i));
@@ -126,8 +129,8 @@ pub fn lookup(
         IpAddr::V6(_) => RecordType::AAAA,
     };
     // Every host name is asked once, whichever lists name it.
-    let mut asked: HashMap<String, QueryId> = HashMap::new();
-    let mut known: HashMap<String, Addrs> = HashMap::new();
+    let mut asked: BTreeMap<String, QueryId> = BTreeMap::new();
+    let mut known: BTreeMap<String, Addrs> = BTreeMap::new();
     while !enough(&findings) {
         let Some((id, outcome)) = resolver.next_outcome() else {
             break;
@@ -207,7 +210,7 @@ pub fn list_from(outcome: Result<Answer, dns::Error>) -> List {
     mxs.sort_by_cached_key(key);
     // One place per exchange, at its best preference: the same name at two
     // preferences is one host, and takes one of the places under the cap.
-    let mut seen = HashSet::new();
+    let mut seen = BTreeSet::new();
     mxs.retain(|(_, host)| seen.insert(host.to_ascii().to_ascii_lowercase()));
     let ignored = mxs.len().saturating_sub(MAX_EXCHANGES);
     mxs.truncate(MAX_EXCHANGES);
@@ -340,7 +343,7 @@ mod tests {
         assert_eq!(got[0], "5 MX19.example.");
         assert_eq!(got[1], "10 mx00.example.");
         assert_eq!(got[19], "28 mx18.example.");
-        let lower: HashSet<String> = got.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let lower: std::collections::HashSet<String> = got.iter().map(|h| h.to_ascii_lowercase()).collect();
         assert_eq!(lower.len(), MAX_EXCHANGES, "no name twice: {got:?}");
         assert!(matches!(list, List::Exchanges { ignored: 0, .. }));
         // A 21st distinct name is past the cap, and counted as ignored.

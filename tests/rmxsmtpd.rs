@@ -235,14 +235,16 @@ fn without_getrandom(wrapper: &mut Wrapper, errno: i32) {
 
 /// With no random source there is no query id to send: temperror at once,
 /// and not one query leaves (rmxsmtpd(8), "The DNS"). ENOSYS is an old
-/// kernel, EPERM a seccomp policy; the Rust runtime falls back to
-/// /dev/urandom for its own needs on both, so nothing else breaks.
+/// kernel, EPERM a seccomp policy, EIO a failing source. On EIO the Rust
+/// runtime has no fallback for the seeds of hashed maps and aborts: the
+/// lookup keeps none.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn no_random_source_is_temperror_and_no_query() {
     for (errno, text) in [
         (libc::ENOSYS, "Function not implemented (os error 38)"),
         (libc::EPERM, "Operation not permitted (os error 1)"),
+        (libc::EIO, "Input/output error (os error 5)"),
     ] {
         let dns = dns();
         let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);

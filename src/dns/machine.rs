@@ -34,7 +34,7 @@ const TCP_TRY_FACTOR: u32 = 2;
 const MAX_SERVERS: usize = 32;
 
 /// Names one submitted question.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueryId(usize);
 
 /// What the machine asks of its driver. A failed send comes back as
