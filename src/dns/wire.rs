@@ -85,8 +85,12 @@ pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
     if meta.id != id || meta.message_type != MessageType::Response {
         return Reply::NotOurs;
     }
-    let Ok(queries) = Message::read_queries(&mut decoder, usize::from(header.counts.queries))
-    else {
+    // One question, as asked (RFC 1035 §4.1.2): counted before any is
+    // parsed, so that a datagram of thousands costs nothing to refuse.
+    if header.counts.queries != 1 {
+        return Reply::NotOurs;
+    }
+    let Ok(queries) = Message::read_queries(&mut decoder, 1) else {
         return Reply::Malformed;
     };
     let [asked] = queries.as_slice() else {
@@ -437,6 +441,14 @@ mod tests {
         assert_eq!(check(&wrong, 7, &q), Reply::NotOurs, "other type");
         assert_eq!(check(&good[..5], 7, &q), Reply::NotOurs, "short");
         assert_eq!(check(&[], 7, &q), Reply::NotOurs, "empty");
+        // Any question count but one is no reply to our query, and is told
+        // from the header alone: the questions it claims are never read.
+        let mut many = good.clone();
+        many[4..6].copy_from_slice(&u16::MAX.to_be_bytes());
+        assert_eq!(check(&many, 7, &q), Reply::NotOurs, "65,535 questions");
+        let mut none = good.clone();
+        none[4..6].copy_from_slice(&0u16.to_be_bytes());
+        assert_eq!(check(&none, 7, &q), Reply::NotOurs, "no question");
     }
 
     #[test]
