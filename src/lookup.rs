@@ -343,7 +343,8 @@ mod tests {
         assert_eq!(got[0], "5 MX19.example.");
         assert_eq!(got[1], "10 mx00.example.");
         assert_eq!(got[19], "28 mx18.example.");
-        let lower: std::collections::HashSet<String> = got.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let lower: std::collections::HashSet<String> =
+            got.iter().map(|h| h.to_ascii_lowercase()).collect();
         assert_eq!(lower.len(), MAX_EXCHANGES, "no name twice: {got:?}");
         assert!(matches!(list, List::Exchanges { ignored: 0, .. }));
         // A 21st distinct name is past the cap, and counted as ignored.
