@@ -123,7 +123,7 @@ fn parse(args: &[String]) -> Result<Request, String> {
     for option in ["4", "6", "T"] {
         spec.optmulti(option, "", "", "");
     }
-    let matches = spec.parse(args).map_err(|e| e.to_string())?;
+    let matches = spec.parse(args).map_err(options::getopts_error)?;
     if matches.opt_present("V") {
         return Ok(Request::Version);
     }

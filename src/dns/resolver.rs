@@ -296,7 +296,12 @@ impl Resolver {
             }
             Err(e) => {
                 query.tcp = None;
-                self.fail_server(i, server, format!("TCP: {e}"), Instant::now());
+                self.fail_server(
+                    i,
+                    server,
+                    format!("TCP: {}", crate::error_str::of(&e)),
+                    Instant::now(),
+                );
             }
         }
     }
@@ -365,7 +370,7 @@ impl Net {
                 }
                 Err(e) => {
                     query.failed |= 1 << server;
-                    query.last_failure = e.to_string();
+                    query.last_failure = crate::error_str::of(&e);
                     try_no += 1;
                 }
             }
@@ -396,7 +401,7 @@ impl Net {
             Ok(tcp) => query.tcp = Some(tcp),
             Err(e) => {
                 query.failed |= 1 << server;
-                query.last_failure = format!("TCP: {e}");
+                query.last_failure = format!("TCP: {}", crate::error_str::of(&e));
                 let next = query.try_no + 1;
                 self.start_try_from(query, next, now);
             }
