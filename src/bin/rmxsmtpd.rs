@@ -49,7 +49,6 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     let (judgement, action, dry_run) = match screen(
         rmxsmtpd.as_deref().map(OsStrExt::as_bytes),
         relayclient,
-        &options.policy,
         &shown,
     ) {
         Screen::Skip(why) => (
