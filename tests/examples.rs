@@ -481,15 +481,22 @@ fn rmxsmtpd_words(text: &str) -> Vec<String> {
     words[at + 1..].iter().map(|w| w.to_string()).collect()
 }
 
-/// rmxsmtpd's own parser accepts these options, and the program is
-/// qmail-smtpd.
-fn assert_rmxsmtpd_options(example: &str, words: &[String]) {
+/// Behind tcpserver, which sets `TCPREMOTEIP` and `TCPREMOTEHOST` for
+/// qmail-smtpd's Received lines.
+const QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/qmail-smtpd"];
+/// Behind any other connection server: qmail's tcp-env sets them.
+const TCP_ENV_QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/tcp-env", "/var/qmail/bin/qmail-smtpd"];
+
+/// rmxsmtpd's own parser accepts these options, the example starts in a dry
+/// run (a copy taken as it stands refuses nobody: rmxsmtpd(8), "Rolling it
+/// out"), and the program is `program`.
+fn assert_rmxsmtpd_options(example: &str, words: &[String], program: &[&str]) {
     let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
     let options = rmxsmtpd::options::parse(&args)
         .unwrap_or_else(|e| panic!("{example}: rmxsmtpd {words:?}: {e}"));
+    assert!(options.dry_run, "{example}: rmxsmtpd {words:?} without -n");
     assert_eq!(
-        options.program,
-        ["/var/qmail/bin/qmail-smtpd"],
+        options.program, program,
         "{example}: the program rmxsmtpd runs"
     );
 }
@@ -505,6 +512,7 @@ fn daemontools_run_scripts_parse() {
     assert_rmxsmtpd_options(
         "daemontools/run",
         &rmxsmtpd_words(&read(&run_example("daemontools/run"))),
+        QMAIL_SMTPD,
     );
     for (program, package) in [
         ("tcpserver", "ucspi-tcp"),
@@ -560,7 +568,7 @@ fn s6_run_scripts_parse_in_execline() {
         text.starts_with("qmaild s6-softlimit -m 64000000 tcpserver "),
         "{text}"
     );
-    assert_rmxsmtpd_options("s6/run", &rmxsmtpd_words(&text));
+    assert_rmxsmtpd_options("s6/run", &rmxsmtpd_words(&text), QMAIL_SMTPD);
     let words = execline_words(&run_example("s6/log/run"), "s6-setuidgid");
     assert_eq!(words[..2], ["qmaill", "s6-log"]);
     for (program, package) in [
@@ -700,7 +708,7 @@ fn inetd_reads_the_inetd_conf_lines() {
         assert!(["tcp", "tcp6"].contains(&fields[2]), "{line}");
         assert_eq!(fields[5], "/usr/local/bin/rmxsmtpd");
         assert_eq!(fields[6], "rmxsmtpd", "argv[0] comes first: {line}");
-        assert_rmxsmtpd_options("inetd.conf", &rmxsmtpd_words(line));
+        assert_rmxsmtpd_options("inetd.conf", &rmxsmtpd_words(line), TCP_ENV_QMAIL_SMTPD);
     }
     if !have("/usr/sbin/inetd", "openbsd-inetd") || !can_unshare() {
         return;
@@ -779,7 +787,7 @@ fn xinetd_service_has_the_right_shape() {
     }
     // server_args leaves out argv[0], unlike inetd.conf.
     let words: Vec<String> = server_args.split_whitespace().map(str::to_string).collect();
-    assert_rmxsmtpd_options("xinetd.d/smtp", &words);
+    assert_rmxsmtpd_options("xinetd.d/smtp", &words, TCP_ENV_QMAIL_SMTPD);
 }
 
 #[test]
@@ -802,7 +810,11 @@ fn systemd_units_verify() {
         .lines()
         .find_map(|l| l.strip_prefix("ExecStart="))
         .expect("ExecStart=");
-    assert_rmxsmtpd_options("rmxsmtpd@.service", &rmxsmtpd_words(exec));
+    assert_rmxsmtpd_options(
+        "rmxsmtpd@.service",
+        &rmxsmtpd_words(exec),
+        TCP_ENV_QMAIL_SMTPD,
+    );
     if !have("systemd-analyze", "systemd") {
         return;
     }
@@ -869,6 +881,18 @@ fn the_demo_shows_the_three_clients() {
     assert!(played[2].transcript[0].ends_with("(RMXRESULT=none)"));
     assert_eq!(reply_to(&played[2], "RCPT"), "S: 250 ok");
     let shown = scenes::render(&played);
+    // A 451 is retried for days, as the manual's -B says; only 554 bounces.
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "451: a temporary refusal, so the sender's MTA keeps the mail and tries again"
+        ),
+        "{shown}"
+    );
+    assert!(
+        !words.contains("451, so that the sender's MTA bounces"),
+        "{shown}"
+    );
     for scene in &played {
         assert!(shown.contains(&scene.log));
         for line in &scene.transcript {
