@@ -402,30 +402,33 @@ fn rmxcheck_reports_in_full_against_nsd() {
 
 // ---- tinydns ---------------------------------------------------------------
 
-#[test]
-fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
+/// `data` compiled by tinydns-data in a scratch directory, or `None` when
+/// tinydns is not installed.
+fn tinydns_root(tag: &str, data: &str) -> Option<Scratch> {
     if !have("tinydns-data", "tinydns") || !have("tinydns", "tinydns") {
-        return;
+        return None;
     }
-    let dir = Scratch::new("tinydns");
-    std::fs::copy(publish().join("tinydns/data"), dir.0.join("data")).unwrap();
+    let dir = Scratch::new(tag);
+    std::fs::write(dir.0.join("data"), data).unwrap();
     let compiled = Command::new("tinydns-data")
         .current_dir(&dir.0)
         .output()
         .unwrap();
     assert!(compiled.status.success(), "tinydns-data: {compiled:?}");
     assert!(dir.0.join("data.cdb").exists());
+    Some(dir)
+}
+
+/// tinydns serving `root` on 127.0.0.1:53, in a network namespace of its
+/// own (it answers on port 53 only), and then the shell commands `then`
+/// run there with `args` as `$@` and rmxcheck as `$RMXCHECK`. `None` when
+/// no namespace can be made here.
+fn in_tinydns(root: &Scratch, then: &str, args: &[&str]) -> Option<std::process::Output> {
     if !have("ip", "iproute2") || !can_unshare() {
-        return;
+        return None;
     }
-    // tinydns answers on port 53 only: in a network namespace of its own,
-    // with rmxcheck asking it there.
-    let mut files = zone_files();
-    files.push(publish().join("tinydns/data"));
-    let mut addresses: Vec<(String, String)> = files.iter().flat_map(|f| documented(f)).collect();
-    addresses.sort();
-    addresses.dedup();
-    let script = r#"
+    let script = format!(
+        r#"
         ip link set lo up || exit 1
         env ROOT="$DIR" IP=127.0.0.1 UID=0 GID=0 tinydns >/dev/null 2>&1 &
         server=$!
@@ -434,15 +437,13 @@ fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
         until grep -q ' 0100007F:0035 ' /proc/net/udp; do
             n=$((n + 1)); [ $n -lt 100 ] || exit 1; sleep 0.05
         done
-        for address in "$@"; do
-            DNSCACHEIP=127.0.0.1 "$RMXCHECK" -p "$address"
-            echo "status $?"
-        done
-    "#;
+        {then}
+    "#
+    );
     let output = Command::new("unshare")
-        .args(["-n", "sh", "-c", script, "sh"])
-        .args(addresses.iter().map(|(a, _)| a))
-        .env("DIR", &dir.0)
+        .args(["-n", "sh", "-c", &script, "sh"])
+        .args(args)
+        .env("DIR", &root.0)
         .env("RMXCHECK", RMXCHECK)
         .output()
         .unwrap();
@@ -450,12 +451,97 @@ fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
         output.status.success(),
         "tinydns in a namespace: {output:?}"
     );
+    Some(output)
+}
+
+#[test]
+fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
+    let data = read(&publish().join("tinydns/data"));
+    let Some(dir) = tinydns_root("tinydns", &data) else {
+        return;
+    };
+    let mut files = zone_files();
+    files.push(publish().join("tinydns/data"));
+    let mut addresses: Vec<(String, String)> = files.iter().flat_map(|f| documented(f)).collect();
+    addresses.sort();
+    addresses.dedup();
+    let each = r#"
+        for address in "$@"; do
+            DNSCACHEIP=127.0.0.1 "$RMXCHECK" -p "$address"
+            echo "status $?"
+        done
+    "#;
+    let args: Vec<&str> = addresses.iter().map(|(a, _)| a.as_str()).collect();
+    let Some(output) = in_tinydns(&dir, each, &args) else {
+        return;
+    };
     let text = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2 * addresses.len(), "{text}");
     for ((address, want), pair) in addresses.iter().zip(lines.chunks(2)) {
         assert_eq!(pair[0], want, "tinydns: rmxcheck -p {address}");
         assert_eq!(pair[1], format!("status {}", status_of(want)));
+    }
+}
+
+/// The README's tinydns-data block, exactly as printed: the code block
+/// after its `<!-- tinydns-data ... -->` marker.
+fn readme_tinydns_block(readme: &str) -> String {
+    let (_, after) = readme
+        .split_once("<!-- tinydns-data:")
+        .expect("the README marks its tinydns-data block");
+    let (_, after) = after
+        .split_once("\n```\n")
+        .expect("a code block after the marker");
+    let (block, _) = after.split_once("```\n").expect("the block ends");
+    block.to_string()
+}
+
+/// The README's tinydns-data snippet, as a reader would copy it into
+/// tinydns's `data`, served by a real tinydns: the README's rmxcheck session
+/// gives the output printed there, with no warning. (Without the `.` lines,
+/// tinydns drops every query and rmxcheck says temperror after 10 s.) The
+/// manual shows the same lines.
+#[test]
+fn the_readme_tinydns_snippet_serves_the_readme_verdicts() {
+    let readme = read(&root().join("README.md"));
+    let snippet = readme_tinydns_block(&readme);
+    assert!(snippet.lines().count() >= 5, "{snippet}");
+    let page = read(&root().join("man/rmxsmtpd.8"));
+    let manual: Vec<String> = page
+        .split("file; the\n")
+        .nth(1)
+        .and_then(|rest| rest.split(".Bd -literal -offset indent\n").nth(1))
+        .and_then(|rest| rest.split("\n.Ed").next())
+        .expect("the manual's tinydns-data display")
+        .lines()
+        .map(normal)
+        .collect();
+    let shown: Vec<String> = snippet.lines().map(normal).collect();
+    assert_eq!(manual, shown, "the manual shows the README's tinydns data");
+    let Some(dir) = tinydns_root("readme-tinydns", &snippet) else {
+        return;
+    };
+    let sessions = sessions(&readme);
+    assert!(!sessions.is_empty(), "the README shows an rmxcheck session");
+    for (args, want, _) in sessions {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = r#"DNSCACHEIP=127.0.0.1 "$RMXCHECK" "$@"; echo "status $?""#;
+        let Some(output) = in_tinydns(&dir, run, &args) else {
+            return;
+        };
+        let said = String::from_utf8_lossy(&output.stdout);
+        let (got, status) = said.rsplit_once("status ").expect("a status line");
+        assert_eq!(got, want, "README snippet in tinydns: rmxcheck {args:?}");
+        // rmxcheck(1): 111 for any temperror, else 1 for any fail, else 2
+        // for any none, else 0.
+        let statuses: Vec<i32> = want.lines().map(status_of).collect();
+        let overall = [111, 1, 2]
+            .into_iter()
+            .find(|s| statuses.contains(s))
+            .unwrap_or(0);
+        assert_eq!(status.trim(), overall.to_string(), "rmxcheck {args:?}");
+        assert!(output.stderr.is_empty(), "warnings: {output:?}");
     }
 }
 
