@@ -6,11 +6,13 @@
 //! (pass, fail, none, temperror, skip; accept or reject) → an action:
 //! [`exec`] the SMTP daemon, or hold a [`session`] that refuses mail.
 //! [`options`] reads the command line; [`log`] writes the one line per
-//! connection; [`text`] keeps what reaches the wire printable.
+//! connection; [`text`] keeps what reaches the wire printable, and
+//! [`error_str`] says a system error in words.
 
 pub mod client;
 pub mod date;
 pub mod dns;
+pub mod error_str;
 pub mod exec;
 pub mod log;
 pub mod lookup;

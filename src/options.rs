@@ -94,7 +94,7 @@ fn read(args: &[OsString]) -> Result<Options, String> {
     for option in WITH_VALUE.iter().map(|&l| char::from(l).to_string()) {
         spec.optmulti(&option, "", "", "");
     }
-    let matches = spec.parse(words).map_err(|e| e.to_string())?;
+    let matches = spec.parse(words).map_err(getopts_error)?;
     if matches.opt_present("V") {
         return Err(format!("this is rmxsmtpd {}", env!("CARGO_PKG_VERSION")));
     }
@@ -193,6 +193,24 @@ fn split(args: &[OsString]) -> Result<(Vec<String>, &[OsString]), String> {
     Ok((words, rest))
 }
 
+/// A getopts error in the words of rmxsmtpd's own (`unknown option -x`),
+/// for rmxcheck, whose whole command line getopts reads, and for rmxsmtpd,
+/// whose options `split` has checked before getopts sees them.
+pub fn getopts_error(fail: getopts::Fail) -> String {
+    // getopts names a one-letter option by its letter, a long one by its name.
+    let option = |name: String| match name.chars().count() {
+        1 => format!("-{name}"),
+        _ => format!("--{name}"),
+    };
+    match fail {
+        getopts::Fail::UnrecognizedOption(name) => format!("unknown option {}", option(name)),
+        getopts::Fail::ArgumentMissing(name) => format!("{} wants a value", option(name)),
+        getopts::Fail::UnexpectedArgument(name) => format!("{} takes no value", option(name)),
+        getopts::Fail::OptionMissing(name) => format!("{} is missing", option(name)),
+        getopts::Fail::OptionDuplicated(name) => format!("{} given twice", option(name)),
+    }
+}
+
 /// Whether `on` was given after the last `off`.
 fn last_wins(matches: &Matches, on: &str, off: &str) -> bool {
     let on = matches.opt_positions(on).into_iter().max();
@@ -226,6 +244,28 @@ mod tests {
     fn parse_words(words: &[&str]) -> Result<Options, String> {
         let args: Vec<OsString> = words.iter().map(OsString::from).collect();
         parse(&args)
+    }
+
+    /// getopts' own texts (`Unrecognized option: 'x'`) never reach the
+    /// user: each is said as rmxsmtpd says its own errors.
+    #[test]
+    fn getopts_errors_in_our_words() {
+        let mut spec = getopts::Options::new();
+        spec.optflag("s", "", "");
+        spec.optopt("T", "", "", "");
+        for (args, want) in [
+            (&["-x"][..], "unknown option -x"),
+            (&["--help"], "unknown option --help"),
+            (&["-s", "-T"], "-T wants a value"),
+            (&["--s=1"], "-s takes no value"),
+        ] {
+            let fail = spec.parse(args).unwrap_err();
+            assert_eq!(getopts_error(fail), want, "{args:?}");
+        }
+        let fail = getopts::Fail::OptionDuplicated("T".into());
+        assert_eq!(getopts_error(fail), "-T given twice");
+        let fail = getopts::Fail::OptionMissing("T".into());
+        assert_eq!(getopts_error(fail), "-T is missing");
     }
 
     #[test]

@@ -20,6 +20,11 @@ use crate::text;
 pub const DEFAULT_MESSAGE: &str =
     "Your IP [%i] is not listed in Reverse MX! Contact your mail or your network administrator.";
 
+/// The text of a hand block with no text of its own (`RMXSMTPD=-`): the
+/// administrator refused this host, whatever its network lists, so the
+/// `-m` text, which speaks of the list, would mislead.
+pub const BLOCKED_MESSAGE: &str = "Your IP [%i] is refused here.";
+
 /// The text when `-c` rejects a temporary DNS failure.
 const TEMPERROR_MESSAGE: &str = "Reverse MX lookup for [%i] failed; try again later.";
 
@@ -199,7 +204,8 @@ pub enum Action {
 
 /// What the environment says before any lookup (the rblsmtpd convention for
 /// tcprules): `RMXSMTPD` set and empty, or `RELAYCLIENT` set, skips the
-/// lookup; `RMXSMTPD` with text rejects with it, permanently after a `-`.
+/// lookup; `RMXSMTPD` with text rejects with it, permanently after a `-`;
+/// a `-` alone rejects permanently with `BLOCKED_MESSAGE`.
 /// The text is bytes, in whatever encoding the rule was written: Latin-1
 /// text refuses as well as ASCII does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,7 +215,7 @@ pub enum Screen {
     Reject(Rejection),
 }
 
-pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, policy: &Policy, client: &str) -> Screen {
+pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, client: &str) -> Screen {
     match rmxsmtpd {
         Some(b"") => Screen::Skip("RMXSMTPD is empty"),
         Some(text) => {
@@ -218,7 +224,7 @@ pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, policy: &Policy, clien
                 None => (false, text),
             };
             let template = if text.is_empty() {
-                policy.message.as_bytes()
+                BLOCKED_MESSAGE.as_bytes()
             } else {
                 text
             };
@@ -553,7 +559,6 @@ mod tests {
 
     #[test]
     fn screen_table() {
-        let policy = Policy::default();
         let cases: [(Option<&[u8]>, bool, Screen); 10] = [
             (None, false, Screen::Lookup),
             (None, true, Screen::Skip("RELAYCLIENT is set")),
@@ -577,12 +582,11 @@ mod tests {
             (
                 Some(b"-"),
                 false,
-                Screen::Reject(Rejection::new(
-                    true,
-                    "7.1",
-                    DEFAULT_MESSAGE.as_bytes(),
-                    CLIENT,
-                )),
+                Screen::Reject(Rejection {
+                    permanent: true,
+                    detail: "7.1",
+                    text: "Your IP [198.51.100.10] is refused here.".into(),
+                }),
             ),
             (
                 Some(b"x"),
@@ -612,12 +616,12 @@ mod tests {
         ];
         for (rmxsmtpd, relayclient, want) in cases {
             assert_eq!(
-                screen(rmxsmtpd, relayclient, &policy, CLIENT),
+                screen(rmxsmtpd, relayclient, CLIENT),
                 want,
                 "{rmxsmtpd:?} {relayclient}"
             );
         }
-        let Screen::Reject(r) = screen(Some(b"blocked [%i]"), false, &policy, CLIENT) else {
+        let Screen::Reject(r) = screen(Some(b"blocked [%i]"), false, CLIENT) else {
             panic!()
         };
         assert_eq!(r.reply(), "451 4.7.1 blocked [198.51.100.10]");

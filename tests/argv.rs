@@ -324,6 +324,18 @@ fn rmxcheck_help_and_unknown_options_are_usage_errors_and_v_is_the_version() {
         let line = usage_line(&output);
         assert!(line.starts_with("rmxcheck: usage error: "), "{line}");
     }
+    // In rmxsmtpd's words, lower case, never getopts' own.
+    for (args, want) in [
+        (&["--help"][..], "unknown option --help"),
+        (&["-x", "198.51.100.5"], "unknown option -x"),
+        (&["-\u{e9}", "198.51.100.5"], "unknown option -??"),
+        (&["198.51.100.5", "-T"], "-T wants a value"),
+    ] {
+        let output = run_rmxcheck(args);
+        let line = usage_line(&output);
+        let error = line.split("; usage: rmxcheck [").next().unwrap();
+        assert_eq!(error, format!("rmxcheck: usage error: {want}"), "{args:?}");
+    }
     for args in [&["-V"][..], &["-V", "198.51.100.5"]] {
         let output = run_rmxcheck(args);
         assert_eq!(output.status.code(), Some(0), "{args:?}");

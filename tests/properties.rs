@@ -657,7 +657,7 @@ proptest! {
             .format();
             prop_assert!(printable(&line) && line.len() <= 1000, "{:?}", line);
         }
-        match screen(rmxsmtpd.as_deref(), relayclient, &policy, &client) {
+        match screen(rmxsmtpd.as_deref(), relayclient, &client) {
             Screen::Lookup => prop_assert!(rmxsmtpd.is_none() && !relayclient),
             Screen::Skip(_) => prop_assert!(rmxsmtpd.as_deref() == Some(b"") || (rmxsmtpd.is_none() && relayclient)),
             Screen::Reject(rejection) => {

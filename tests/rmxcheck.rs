@@ -337,3 +337,24 @@ fn usage_errors_are_one_line_and_ask_nothing() {
     }
     assert_eq!(dns.total_queries(), 0, "a bad argument stops every lookup");
 }
+
+/// A system error reaches the output in words, as djb's programs say it
+/// (`connection refused`), never as Rust's `Connection refused (os error
+/// 111)`: here TCP only (`use-vc`) to a port where nothing listens.
+#[test]
+fn a_system_error_is_said_in_words() {
+    let closed = support::responder::closed_port().to_string();
+    let output = Command::new(BIN)
+        .env_clear()
+        .env("DNSCACHEIP", &closed)
+        .env("RES_OPTIONS", "use-vc")
+        .args(["-T", "5", "-p", "198.51.100.5"])
+        .output()
+        .expect("run rmxcheck");
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 temperror 100.51.198.in-addr.arpa no server answered: \
+         TCP: connection refused\n"
+    );
+    assert_eq!(output.status.code(), Some(111));
+}

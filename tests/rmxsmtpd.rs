@@ -242,9 +242,9 @@ fn without_getrandom(wrapper: &mut Wrapper, errno: i32) {
 #[test]
 fn no_random_source_is_temperror_and_no_query() {
     for (errno, text) in [
-        (libc::ENOSYS, "Function not implemented (os error 38)"),
-        (libc::EPERM, "Operation not permitted (os error 1)"),
-        (libc::EIO, "Input/output error (os error 5)"),
+        (libc::ENOSYS, "function not implemented"),
+        (libc::EPERM, "permission denied"),
+        (libc::EIO, "input/output error"),
     ] {
         let dns = dns();
         let mut wrapper = Wrapper::new(dns.addr(), LISTED, &[]);
@@ -1079,10 +1079,11 @@ fn usage_errors_exit_100_with_one_line() {
 #[test]
 fn a_program_that_cannot_run_exits_111() {
     let dns = dns();
-    for program in [
-        "/nonexistent/qmail-smtpd",
-        "no-such-program-anywhere",
-        "/dev/null",
+    for (program, why) in [
+        ("/nonexistent/qmail-smtpd", "file does not exist"),
+        ("no-such-program-anywhere", "file does not exist"),
+        ("/dev/null", "access denied"),
+        ("/etc/passwd/x", "not a directory"),
     ] {
         let outcome = std::process::Command::new(BIN)
             .env_clear()
@@ -1095,8 +1096,10 @@ fn a_program_that_cannot_run_exits_111() {
             .unwrap();
         assert_eq!(outcome.status.code(), Some(111), "{program}");
         let stderr = String::from_utf8_lossy(&outcome.stderr);
+        let fatal = stderr.lines().last().unwrap_or_default();
+        assert!(fatal.starts_with("rmxsmtpd: pid "), "{stderr}");
         assert!(
-            stderr.contains(&format!("fatal: unable to run {program}")),
+            fatal.ends_with(&format!(": fatal: unable to run {program}: {why}")),
             "{stderr}"
         );
         assert!(outcome.stdout.is_empty());

@@ -145,9 +145,12 @@ pub fn render(scenes: &[Scene]) -> String {
     }
     out.push_str(
         "\nThe listed MTA reaches the daemon. The PC is held in a short session that\n\
-         refuses every recipient with 451, so that the sender's MTA bounces the mail\n\
-         with a message that says what to do. The network without a list is accepted\n\
-         (rmxsmtpd -s refuses it, -d YYYY-MM-DD from that day on).\n\
+         refuses every recipient with 451: a temporary refusal, so the sender's MTA\n\
+         keeps the mail and tries again, for days, before it bounces it with the\n\
+         text above (with -b, rmxsmtpd refuses with 554, and the bounce comes at\n\
+         once). The network without a list is accepted (rmxsmtpd -s refuses it,\n\
+         -d YYYY-MM-DD from that day on); few networks publish a list yet, so\n\
+         start with -n, a dry run that only logs (README.md, \"Rolling it out\").\n\
          More: man/rmxsmtpd.8, man/rmxcheck.1, README.md.\n",
     );
     out

@@ -17,7 +17,7 @@ use rmxsmtpd::lookup::{Findings, List, MAX_EXCHANGES, lookup};
 use rmxsmtpd::names::reverse_names;
 use rmxsmtpd::options::{self, Options, USAGE};
 use rmxsmtpd::verdict::{Action, Judgement, Outcome, Screen, decide, judge, screen};
-use rmxsmtpd::{exec, log, session, text};
+use rmxsmtpd::{error_str, exec, log, session, text};
 
 const EXIT_USAGE: libc::c_int = 100;
 const EXIT_TROUBLE: libc::c_int = 111;
@@ -49,7 +49,6 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     let (judgement, action, dry_run) = match screen(
         rmxsmtpd.as_deref().map(OsStrExt::as_bytes),
         relayclient,
-        &options.policy,
         &shown,
     ) {
         Screen::Skip(why) => (
@@ -110,7 +109,7 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
             log::write(
                 "rmxsmtpd",
                 log::Priority::Warning,
-                &format!("fatal: unable to run {program}: {error}"),
+                &format!("fatal: unable to run {program}: {}", error_str::of(&error)),
             );
             EXIT_TROUBLE
         }

@@ -18,6 +18,7 @@ use super::machine::{Action, Machine, QueryId};
 use super::transport::{self, TcpExchange, TcpProgress};
 use super::wire::{Answer, Question};
 use super::{Config, Error};
+use crate::error_str;
 
 /// Largest DNS message over UDP or TCP.
 const MAX_MESSAGE: usize = 65_535;
@@ -92,7 +93,8 @@ impl Resolver {
                 Action::SendUdp { query, server } => {
                     if let Err(e) = self.send_udp(query, server) {
                         let now = Instant::now();
-                        self.machine.send_failed(query, server, e.to_string(), now);
+                        self.machine
+                            .send_failed(query, server, error_str::of(&e), now);
                     }
                 }
                 Action::StartTcp { query, server } => {
@@ -102,7 +104,11 @@ impl Resolver {
                         Ok(tcp) => self.tcp.push((query, tcp)),
                         Err(e) => {
                             let now = Instant::now();
-                            self.machine.tcp_failed(query, format!("TCP: {e}"), now);
+                            self.machine.tcp_failed(
+                                query,
+                                format!("TCP: {}", error_str::of(&e)),
+                                now,
+                            );
                         }
                     }
                 }
@@ -169,7 +175,7 @@ impl Resolver {
                 Ok(_) => self.machine.datagram(server, &self.buf, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    self.machine.udp_error(server, &e.to_string(), now);
+                    self.machine.udp_error(server, &error_str::of(&e), now);
                     return;
                 }
             }
@@ -193,7 +199,8 @@ impl Resolver {
             }
             Err(e) => {
                 self.tcp.swap_remove(slot);
-                self.machine.tcp_failed(query, format!("TCP: {e}"), now);
+                self.machine
+                    .tcp_failed(query, format!("TCP: {}", error_str::of(&e)), now);
             }
         }
     }
@@ -218,7 +225,10 @@ fn random_u16() -> Result<u16, Error> {
         // Only a read that blocked for the pool's first seeding can be
         // interrupted by a signal: try again.
         if error.kind() != io::ErrorKind::Interrupted {
-            return Err(Error::NoRandom(format!("getrandom: {error}")));
+            return Err(Error::NoRandom(format!(
+                "getrandom: {}",
+                error_str::of(&error)
+            )));
         }
     }
 }
