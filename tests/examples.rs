@@ -12,14 +12,14 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use support::responder;
+use support::skip::{find, need, skip};
+use support::temp::{TempDir, free_port};
 
 #[path = "../examples/demo/scenes.rs"]
 mod scenes;
@@ -41,31 +41,8 @@ fn read(path: &Path) -> String {
 
 // ---- Peers -----------------------------------------------------------------
 
-/// Where `program` is: that path, or the first on PATH.
-fn find(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
-        return Some(PathBuf::from(program)).filter(|p| p.exists());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.exists())
-}
-
-/// Whether `program` is there. When it is not, says which package to
-/// install; under CI=true that is a failure.
-fn have(program: &str, package: &str) -> bool {
-    let found = find(program).is_some();
-    if !found {
-        let line = format!("{program} is missing: apt-get install {package} (see .ci/run)");
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{line}");
-        println!("SKIPPED: {line}");
-    }
-    found
-}
-
 /// Whether this process may make network namespaces (`unshare -n`), which
-/// the tests that bind port 53 or 25 need. Under CI=true it must.
+/// the tests that bind port 53 or 25 need. If not, the test skips.
 fn can_unshare() -> bool {
     let ok = Command::new("unshare")
         .args(["-n", "true"])
@@ -73,44 +50,9 @@ fn can_unshare() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        let line = "unshare -n is not permitted here: run the tests as root";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{line}");
-        println!("SKIPPED: {line}");
+        skip("`unshare -n`", "run the tests as root");
     }
     ok
-}
-
-/// A directory under the target directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNT.fetch_add(1, Ordering::Relaxed);
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("examples-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Scratch(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A port free on 127.0.0.1 for both UDP and TCP, for a server to take.
-fn free_port() -> u16 {
-    for _ in 0..100 {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port on 127.0.0.1");
 }
 
 // ---- Documented verdicts ---------------------------------------------------
@@ -244,14 +186,14 @@ fn check_sessions(dns: &str, document: &str, text: &str) -> usize {
 struct Nsd {
     child: Child,
     port: u16,
-    _dir: Scratch,
+    _dir: TempDir,
 }
 
 impl Nsd {
     fn start() -> Nsd {
-        let dir = Scratch::new("nsd");
+        let dir = TempDir::new("examples-nsd");
         let port = free_port();
-        let at = |name: &str| dir.0.join(name).display().to_string();
+        let at = |name: &str| dir.join(name).display().to_string();
         let conf = format!(
             "server:\n\tip-address: 127.0.0.1@{port}\n\tusername: \"\"\n\tchroot: \"\"\n\
              \tdatabase: \"\"\n\tzonesdir: \"{}\"\n\tpidfile: \"{}\"\n\txfrdfile: \"{}\"\n\
@@ -264,15 +206,15 @@ impl Nsd {
             at("nsd.log"),
             publish().join("nsd.conf").display(),
         );
-        std::fs::write(dir.0.join("nsd.conf"), conf).unwrap();
+        std::fs::write(dir.join("nsd.conf"), conf).unwrap();
         let checked = Command::new("nsd-checkconf")
-            .arg(dir.0.join("nsd.conf"))
+            .arg(dir.join("nsd.conf"))
             .status()
             .unwrap();
         assert!(checked.success(), "nsd-checkconf accepts the zone stanzas");
         let child = Command::new("nsd")
             .args(["-d", "-c"])
-            .arg(dir.0.join("nsd.conf"))
+            .arg(dir.join("nsd.conf"))
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -294,7 +236,7 @@ impl Nsd {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.0.join("nsd.log")).unwrap_or_default()
+        std::fs::read_to_string(self._dir.join("nsd.log")).unwrap_or_default()
     }
 
     fn dns(&self) -> String {
@@ -312,7 +254,7 @@ impl Drop for Nsd {
 }
 
 fn nsd_present() -> bool {
-    have("nsd", "nsd") && have("nsd-checkzone", "nsd") && have("nsd-checkconf", "nsd")
+    need("nsd", "nsd") && need("nsd-checkzone", "nsd") && need("nsd-checkconf", "nsd")
 }
 
 #[test]
@@ -404,18 +346,18 @@ fn rmxcheck_reports_in_full_against_nsd() {
 
 #[test]
 fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
-    if !have("tinydns-data", "tinydns") || !have("tinydns", "tinydns") {
+    if !need("tinydns-data", "tinydns") || !need("tinydns", "tinydns") {
         return;
     }
-    let dir = Scratch::new("tinydns");
-    std::fs::copy(publish().join("tinydns/data"), dir.0.join("data")).unwrap();
+    let dir = TempDir::new("examples-tinydns");
+    std::fs::copy(publish().join("tinydns/data"), dir.join("data")).unwrap();
     let compiled = Command::new("tinydns-data")
-        .current_dir(&dir.0)
+        .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(compiled.status.success(), "tinydns-data: {compiled:?}");
-    assert!(dir.0.join("data.cdb").exists());
-    if !have("ip", "iproute2") || !can_unshare() {
+    assert!(dir.join("data.cdb").exists());
+    if !need("ip", "iproute2") || !can_unshare() {
         return;
     }
     // tinydns answers on port 53 only: in a network namespace of its own,
@@ -442,7 +384,7 @@ fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
     let output = Command::new("unshare")
         .args(["-n", "sh", "-c", script, "sh"])
         .args(addresses.iter().map(|(a, _)| a))
-        .env("DIR", &dir.0)
+        .env("DIR", dir.path())
         .env("RMXCHECK", RMXCHECK)
         .output()
         .unwrap();
@@ -512,7 +454,7 @@ fn daemontools_run_scripts_parse() {
         ("multilog", "daemontools"),
         ("setuidgid", "daemontools"),
     ] {
-        have(program, package);
+        need(program, package);
     }
 }
 
@@ -520,9 +462,9 @@ fn daemontools_run_scripts_parse() {
 /// execline programs in it for real, and then `stand_in`, whose arguments
 /// (the rest of the line) show what execline made of the script.
 fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
-    let dir = Scratch::new(&format!("execline-{stand_in}"));
-    let out = dir.0.join("argv");
-    let stub = dir.0.join(stand_in);
+    let dir = TempDir::new(&format!("examples-execline-{stand_in}"));
+    let out = dir.join("argv");
+    let stub = dir.join(stand_in);
     std::fs::write(
         &stub,
         format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
@@ -537,7 +479,7 @@ fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
     // The stand-in first on PATH, then execline's own programs (Debian's
     // execlineb puts its directory in front by itself).
     let execlineb = find("execlineb").expect("execlineb");
-    let path = std::env::join_paths([&dir.0, execlineb.parent().unwrap()]).unwrap();
+    let path = std::env::join_paths([dir.path(), execlineb.parent().unwrap()]).unwrap();
     let status = Command::new(&execlineb)
         .arg("-P")
         .arg(script)
@@ -550,7 +492,7 @@ fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
 
 #[test]
 fn s6_run_scripts_parse_in_execline() {
-    if !have("execlineb", "execline") {
+    if !need("execlineb", "execline") {
         return;
     }
     // fdmove runs for real, then hands over to s6-envuidgid.
@@ -570,20 +512,20 @@ fn s6_run_scripts_parse_in_execline() {
         ("s6-log", "s6"),
         ("tcpserver", "ucspi-tcp"),
     ] {
-        have(program, package);
+        need(program, package);
     }
 }
 
 #[test]
 fn tcp_smtp_rules_compile_and_do_what_they_say() {
-    if !have("tcprules", "ucspi-tcp") || !have("tcprulescheck", "ucspi-tcp") {
+    if !need("tcprules", "ucspi-tcp") || !need("tcprulescheck", "ucspi-tcp") {
         return;
     }
-    let dir = Scratch::new("tcprules");
-    let cdb = dir.0.join("tcp.smtp.cdb");
+    let dir = TempDir::new("examples-tcprules");
+    let cdb = dir.join("tcp.smtp.cdb");
     let status = Command::new("tcprules")
         .arg(&cdb)
-        .arg(dir.0.join("tcp.smtp.tmp"))
+        .arg(dir.join("tcp.smtp.tmp"))
         .stdin(std::fs::File::open(run_example("tcp.smtp")).unwrap())
         .status()
         .unwrap();
@@ -702,13 +644,13 @@ fn inetd_reads_the_inetd_conf_lines() {
         assert_eq!(fields[6], "rmxsmtpd", "argv[0] comes first: {line}");
         assert_rmxsmtpd_options("inetd.conf", &rmxsmtpd_words(line));
     }
-    if !have("/usr/sbin/inetd", "openbsd-inetd") || !can_unshare() {
+    if !need("/usr/sbin/inetd", "openbsd-inetd") || !can_unshare() {
         return;
     }
     // inetd -d, in a namespace of its own, says what it made of each line.
     // It needs the server and the user to exist: the binary cargo built, root.
-    let dir = Scratch::new("inetd");
-    let conf = dir.0.join("inetd.conf");
+    let dir = TempDir::new("examples-inetd");
+    let conf = dir.join("inetd.conf");
     let local = text
         .replace("/usr/local/bin/rmxsmtpd", RMXSMTPD)
         .replace("qmaild", "root");
@@ -803,21 +745,21 @@ fn systemd_units_verify() {
         .find_map(|l| l.strip_prefix("ExecStart="))
         .expect("ExecStart=");
     assert_rmxsmtpd_options("rmxsmtpd@.service", &rmxsmtpd_words(exec));
-    if !have("systemd-analyze", "systemd") {
+    if !need("systemd-analyze", "systemd") {
         return;
     }
     // systemd-analyze wants the programs to exist: the binary cargo built,
     // and a stand-in for qmail-smtpd.
-    let dir = Scratch::new("systemd");
-    std::fs::write(dir.0.join("rmxsmtpd.socket"), &socket).unwrap();
+    let dir = TempDir::new("examples-systemd");
+    std::fs::write(dir.join("rmxsmtpd.socket"), &socket).unwrap();
     let local = service
         .replace("/usr/local/bin/rmxsmtpd", RMXSMTPD)
         .replace("/var/qmail/bin/qmail-smtpd", "/bin/cat");
-    std::fs::write(dir.0.join("rmxsmtpd@.service"), local).unwrap();
+    std::fs::write(dir.join("rmxsmtpd@.service"), local).unwrap();
     let output = Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
-        .arg(dir.0.join("rmxsmtpd.socket"))
-        .arg(dir.0.join("rmxsmtpd@.service"))
+        .arg(dir.join("rmxsmtpd.socket"))
+        .arg(dir.join("rmxsmtpd@.service"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
