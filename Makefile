@@ -3,7 +3,9 @@
 #   make            release build of rmxsmtpd and rmxcheck
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
+#                   on PATH, else installs what `make` built (sudo make install)
+#   make install-files  the copying half alone: what `make` built, no cargo
 #   make bench      rmxsmtpd against rblsmtpd, side by side (root; not in CI)
 #   make clean
 
@@ -25,9 +27,16 @@ MAN8DIR = $(DESTDIR)$(MANDIR)/man8
 # hickory-proto's dependencies build for the host.
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 STATIC_RUSTFLAGS = -C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
+# Where `make` builds: target/HOST/release. Without rustc on PATH (root's
+# PATH under sudo, after a user ran `make`), the directory that build left.
+ifneq ($(HOST),)
 RELEASE = target/$(HOST)/release
-# Where install-files takes the binaries from; `make install` builds them here.
+else
+RELEASE = $(patsubst %/rmxsmtpd,%,$(firstword $(wildcard target/*/release/rmxsmtpd)))
+endif
+# Where install-files takes the binaries from.
 BINARIES ?= $(RELEASE)
+HAVE_CARGO := $(shell command -v $(firstword $(CARGO)) 2>/dev/null)
 
 .PHONY: all check lint lint-man demo test install install-files clean fuzz soak bench
 
@@ -55,12 +64,18 @@ demo:
 	$(CARGO) build --bin rmxsmtpd --example demo
 	$(CARGO) run --quiet --example demo
 
+# With cargo on PATH, a release build first (cargo does nothing when it is
+# up to date); without it, as under `sudo make install`, what `make` built.
+ifneq ($(HAVE_CARGO),)
 install: all
+endif
+install:
 	$(MAKE) install-files
 
 # Installs what is already built, without cargo (tests/install.rs runs it
 # with BINARIES pointing at the binaries of `cargo test`).
 install-files:
+	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
 	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINDIR)
 	install -m 644 man/rmxcheck.1 $(MAN1DIR)
