@@ -37,6 +37,10 @@ endif
 # Where install-files takes the binaries from.
 BINARIES ?= $(RELEASE)
 HAVE_CARGO := $(shell command -v $(firstword $(CARGO)) 2>/dev/null)
+# Skipped checks, one `SKIP: ...` line each (tests/support/skip.rs); the
+# end of `make check` and `make test` counts them (tests/summary).
+SKIPS = $(CURDIR)/target/skips
+export RMX_SKIPS = $(SKIPS)
 
 .PHONY: all check lint lint-man demo test install install-files clean fuzz soak bench
 
@@ -44,15 +48,25 @@ all:
 	RUSTFLAGS='$(STATIC_RUSTFLAGS)' $(CARGO) build --release --target $(HOST)
 
 # Lints first, then the README's first command, tests last: the run ends
-# with cargo test's summary.
+# with cargo test's summary, then the skips and the true count.
+check: CHECKING = yes
 check: lint demo test
 
-lint: lint-man
-	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+# A lint whose tool is missing steps aside as a test does: a SKIP line
+# naming what to install, or a failure under CI=true.
+lint:
+	@mkdir -p target && rm -f $(SKIPS)
+	@if command -v $(MANDOC) >/dev/null; then $(MAKE) --no-print-directory lint-man; \
+	else tests/skip 'make lint-man' mandoc 'apt-get install mandoc'; fi
+	@if $(CARGO) fmt --version >/dev/null 2>&1; then set -x; $(CARGO) fmt --check; \
+	else tests/skip 'make lint: cargo fmt' rustfmt 'rustup component add rustfmt'; fi
+	@if $(CARGO) clippy --version >/dev/null 2>&1; then set -x; $(CARGO) clippy --all-targets -- -D warnings; \
+	else tests/skip 'make lint: cargo clippy' clippy 'rustup component add clippy'; fi
 
 test:
-	$(CARGO) test
+	@mkdir -p target $(if $(CHECKING),,&& rm -f $(SKIPS))
+	@{ $(CARGO) test 2>&1; echo $$? >target/test-status; } | tee target/test-output
+	@tests/summary target/test-output $(SKIPS) && exit $$(cat target/test-status)
 
 # mandoc's STYLE messages are left out: "referenced manual not found"
 # depends on the manuals a machine has (Debian has no qmail-smtpd(8)).

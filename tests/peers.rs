@@ -749,7 +749,7 @@ fn scenario_1_djbdns_found_through_resolv_conf() {
     if !ready(true, &[NAMESPACES, DJBDNS]) {
         return;
     }
-    let scratch = &scenario_dir("1");
+    let scratch = scenario_dir("1");
     fs::write(scratch.join("resolv.conf"), "nameserver 127.0.0.53\n").unwrap();
     let mut cases = String::new();
     for (n, (client, options, ..)) in VERDICTS.iter().enumerate() {
@@ -760,14 +760,14 @@ fn scenario_1_djbdns_found_through_resolv_conf() {
     let outputs: Vec<(String, String)> = (0..VERDICTS.len())
         .map(|n| {
             (
-                read(scratch, &format!("{n}.err")),
-                read(scratch, &format!("{n}.out")),
+                read(&scratch, &format!("{n}.err")),
+                read(&scratch, &format!("{n}.out")),
             )
         })
         .collect();
     check_verdicts("dnscache found in /etc/resolv.conf", &outputs);
     // Every answer came from the tinydns behind that dnscache.
-    let tinydns = read(scratch, "tinydns.log");
+    let tinydns = read(&scratch, "tinydns.log");
     assert!(tinydns.contains(" 000f 0.0.127.in-addr.arpa"), "{tinydns}");
 }
 
@@ -779,7 +779,7 @@ fn scenario_2_tcpserver_swaks_exim() {
     if !ready(true, &[TCPSERVER, NSD, MAIL]) {
         return;
     }
-    let scratch = &scenario_dir("2");
+    let scratch = scenario_dir("2");
     let smtp = Smtp::tcpserver(&scratch, None);
 
     let refused = send(smtp.port, "127.0.0.9");
@@ -793,7 +793,7 @@ fn scenario_2_tcpserver_swaks_exim() {
     assert_delivered(&scratch, &accepted, "127.0.0.5", "pass");
     smtp.assert_logged(&format!("127.0.0.5 pass {SLASH24} accept"));
 
-    let mailbox = read(scratch, "mail/inbox");
+    let mailbox = read(&scratch, "mail/inbox");
     assert_eq!(messages(&mailbox), 1, "{mailbox}");
     assert!(!mailbox.contains("127.0.0.9"), "{mailbox}");
 }
@@ -807,7 +807,7 @@ fn scenario_3_tcprules_skip() {
     if !ready(true, &[TCPSERVER, NSD, MAIL]) {
         return;
     }
-    let scratch = &scenario_dir("3");
+    let scratch = scenario_dir("3");
     let smtp = Smtp::tcpserver(&scratch, Some("tcp.smtp"));
 
     for source in ["127.0.0.7", "127.0.0.8"] {
@@ -825,7 +825,7 @@ fn scenario_3_tcprules_skip() {
     let sent = send(smtp.port, "127.0.0.9");
     assert_refused(&scratch, &sent, "127.0.0.9", &refusal("127.0.0.9"));
     smtp.assert_logged("127.0.0.9 fail ");
-    assert_eq!(messages(&read(scratch, "mail/inbox")), 2);
+    assert_eq!(messages(&read(&scratch, "mail/inbox")), 2);
 }
 
 /// 4. openbsd-inetd sets no TCPREMOTEIP: rmxsmtpd finds the client with
@@ -836,7 +836,7 @@ fn scenario_4_inetd_getpeername() {
     if !ready(true, &[INETD, NSD, MAIL]) {
         return;
     }
-    let scratch = &scenario_dir("4");
+    let scratch = scenario_dir("4");
     let smtp = Smtp::inetd(&scratch);
 
     let accepted = send(smtp.port, "127.0.0.5");
@@ -856,7 +856,7 @@ fn scenario_5_nsd_and_unbound_agree_with_djbdns() {
     if !ready(false, &[NSD, UNBOUND]) {
         return;
     }
-    let scratch = &scenario_dir("5");
+    let scratch = scenario_dir("5");
     let (_nsd, nsd) = start_nsd(&scratch);
     let (_unbound, unbound) = start_unbound(&scratch, nsd);
 
@@ -932,13 +932,13 @@ fn scenario_6_ipv6_end_to_end() {
     if !ready(true, &peers) {
         return;
     }
-    let scratch = &scenario_dir("6");
+    let scratch = scenario_dir("6");
     exim(&scratch);
     let mut inetd = String::new();
     for (port, options) in [("25", ""), ("26", "-6 48")] {
         let name = format!("smtpd-{port}.run");
         let values = [("DNS", "127.0.0.53"), ("OPTIONS", options)];
-        let service = render(scratch, "smtpd.run", &name, &values);
+        let service = render(&scratch, "smtpd.run", &name, &values);
         inetd.push_str(&format!(
             "::1:{port} stream tcp6 nowait root {} smtpd\n",
             service.display()
@@ -946,9 +946,9 @@ fn scenario_6_ipv6_end_to_end() {
     }
     fs::write(scratch.join("inetd.conf"), inetd).unwrap();
     in_namespaces(&scratch, "inet6.sh");
-    let log = rmxsmtpd_lines(&read(scratch, "rmxsmtpd.log"));
+    let log = rmxsmtpd_lines(&read(&scratch, "rmxsmtpd.log"));
 
-    let sent = read(scratch, "swaks-25");
+    let sent = read(&scratch, "swaks-25");
     assert!(sent.contains("<-  250 OK id="), "{sent}");
     assert!(!sent.contains("<**"), "{sent}");
     assert_eq!(
@@ -958,7 +958,7 @@ fn scenario_6_ipv6_end_to_end() {
         1,
         "{log:#?}"
     );
-    let mailbox = read(scratch, "mail/inbox");
+    let mailbox = read(&scratch, "mail/inbox");
     assert_eq!(messages(&mailbox), 1, "{mailbox}");
     assert!(
         mailbox.contains("Subject: rmx test to port 25\n"),
@@ -967,7 +967,7 @@ fn scenario_6_ipv6_end_to_end() {
     assert!(mailbox.contains("X-RMXRESULT: pass\n"), "{mailbox}");
     assert!(mailbox.contains("from [::1]"), "{mailbox}");
 
-    let sent = read(scratch, "swaks-26");
+    let sent = read(&scratch, "swaks-26");
     assert!(sent.contains("<-  220 rmxsmtpd.local"), "{sent}");
     assert!(
         sent.contains(&format!(
