@@ -49,8 +49,8 @@ all:
 
 # Lints first, then the README's first command, tests last: the run ends
 # with cargo test's summary, then the skips and the true count.
-check: CHECKING = yes
 check: lint demo test
+check: CHECKING = yes
 
 # A lint whose tool is missing steps aside as a test does: a SKIP line
 # naming what to install, or a failure under CI=true.

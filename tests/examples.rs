@@ -937,7 +937,7 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                         let target = &c["cargo test --test ".len()..];
                         let file = root().join(format!("tests/{target}.rs"));
                         assert!(file.exists(), "README: {c}: no {}", file.display());
-                        assert!(makefile.contains("\n\t$(CARGO) test"));
+                        assert!(makefile.contains("{ $(CARGO) test 2>&1;"));
                     }
                     other => panic!("README command {other:?} is run by no test"),
                 }
