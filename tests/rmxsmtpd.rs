@@ -1,5 +1,5 @@
 //! The rmxsmtpd binary end to end, against the scriptable DNS responder and
-//! around the reporter program (DESIGN.md §1–6, §8): every row of the
+//! around the reporter program (rmxsmtpd(8)): every row of the
 //! results table, the seed's scenarios, list shapes, exec hygiene, the held
 //! session, temperror and usage errors.
 
