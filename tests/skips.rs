@@ -75,7 +75,7 @@ fn a_test_that_lacks_a_program_is_seen_and_counted() {
         summary(&dir, &stdout, &skips),
         format!(
             "{LINE}\n\
-             skipped 1 checks; to run them: apt-get install rmx-no-such-package\n\
+             skipped 1 check; to run them: apt-get install rmx-no-such-package\n\
              0 passed, 0 failed, 1 skipped\n"
         )
     );
