@@ -79,11 +79,14 @@ demo:
 	$(CARGO) run --quiet --example demo
 
 # With cargo on PATH, a release build first (cargo does nothing when it is
-# up to date); without it, as under `sudo make install`, what `make` built.
+# up to date); without it, as under `sudo make install`, what `make` built,
+# with a warning if the sources changed since.
 ifneq ($(HAVE_CARGO),)
 install: all
 endif
 install:
+	$(if $(HAVE_CARGO),,@if [ -n "$$(find src Cargo.toml -newer '$(BINARIES)/rmxsmtpd' 2>/dev/null | head -n 1)" ]; then \
+	echo 'make install: warning: the sources changed since make built $(BINARIES); no cargo here to build them again' >&2; fi)
 	$(MAKE) install-files
 
 # Installs what is already built, without cargo (tests/install.rs runs it

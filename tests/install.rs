@@ -196,10 +196,12 @@ fn make_install_builds_then_installs_the_same_files() {
 /// A copy of the tree's Makefile and manual pages, with the binaries of
 /// this `cargo test` where `make` leaves a release build when `built`, and
 /// a PATH that holds only what installing takes: no cargo, no rustc.
-fn without_cargo(tag: &str, built: bool) -> (TempDir, std::process::Output) {
+fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::process::Output) {
     let dir = TempDir::new(tag);
     let tree = dir.join("tree");
     std::fs::create_dir_all(tree.join("man")).unwrap();
+    std::fs::create_dir_all(tree.join("src")).unwrap();
+    std::fs::copy(root().join("Cargo.toml"), tree.join("Cargo.toml")).unwrap();
     std::fs::copy(root().join("Makefile"), tree.join("Makefile")).unwrap();
     for page in ["man/rmxsmtpd.8", "man/rmxcheck.1"] {
         std::fs::copy(root().join(page), tree.join(page)).unwrap();
@@ -209,10 +211,27 @@ fn without_cargo(tag: &str, built: bool) -> (TempDir, std::process::Output) {
         std::fs::create_dir_all(&release).unwrap();
         std::fs::copy(RMXSMTPD, release.join("rmxsmtpd")).unwrap();
         std::fs::copy(RMXCHECK, release.join("rmxcheck")).unwrap();
+        // The build is newer than the sources, or older if `changed`.
+        let (older, newer) = if changed {
+            (release.join("rmxsmtpd"), tree.join("src/lib.rs"))
+        } else {
+            (tree.join("Cargo.toml"), release.join("rmxsmtpd"))
+        };
+        std::fs::write(tree.join("src/lib.rs"), "").unwrap();
+        let now = std::time::SystemTime::now();
+        let set = |path: &Path, time| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_modified(time))
+                .unwrap()
+        };
+        set(&older, now - std::time::Duration::from_secs(60));
+        set(&newer, now);
     }
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["make", "sh", "sed", "install"] {
+    for tool in ["make", "sh", "sed", "install", "find", "head"] {
         let found = support::skip::find(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
         std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
     }
@@ -231,7 +250,7 @@ fn without_cargo(tag: &str, built: bool) -> (TempDir, std::process::Output) {
 /// and no rustc, and what `make` built is installed as it is.
 #[test]
 fn make_install_without_cargo_installs_what_make_built() {
-    let (dir, output) = without_cargo("install-nocargo", true);
+    let (dir, output) = without_cargo("install-nocargo", true, false);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "make install: {output:?}");
     assert!(!stderr.contains("cargo"), "{stderr}");
@@ -250,11 +269,28 @@ fn make_install_without_cargo_installs_what_make_built() {
     );
 }
 
+/// Sources changed since `make`, and no cargo to build them again: what
+/// was built is installed, with a warning that says so.
+#[test]
+fn make_install_without_cargo_warns_of_an_older_build() {
+    let (dir, output) = without_cargo("install-older", true, true);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "make install: {output:?}");
+    assert!(
+        stderr.contains("make install: warning: the sources changed since make built"),
+        "{stderr}"
+    );
+    assert!(dir.join("root/usr/local/bin/rmxsmtpd").exists());
+    // Not when the build is newer than every source.
+    let (_, output) = without_cargo("install-newer", true, false);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+}
+
 /// Nothing built and no cargo to build it: one line that says what to do,
 /// exit 111, and nothing installed.
 #[test]
 fn make_install_without_cargo_or_a_build_says_so() {
-    let (dir, output) = without_cargo("install-nothing", false);
+    let (dir, output) = without_cargo("install-nothing", false, false);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "make install: {output:?}");
     assert!(
