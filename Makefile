@@ -3,7 +3,9 @@
 #   make            release build of rmxsmtpd and rmxcheck
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
+#                   on PATH, else installs what `make` built (sudo make install)
+#   make install-files  the copying half alone: what `make` built, no cargo
 #   make bench      rmxsmtpd against rblsmtpd, side by side (root; not in CI)
 #   make clean
 
@@ -25,9 +27,20 @@ MAN8DIR = $(DESTDIR)$(MANDIR)/man8
 # hickory-proto's dependencies build for the host.
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 STATIC_RUSTFLAGS = -C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
+# Where `make` builds: target/HOST/release. Without rustc on PATH (root's
+# PATH under sudo, after a user ran `make`), the directory that build left.
+ifneq ($(HOST),)
 RELEASE = target/$(HOST)/release
-# Where install-files takes the binaries from; `make install` builds them here.
+else
+RELEASE = $(patsubst %/rmxsmtpd,%,$(firstword $(wildcard target/*/release/rmxsmtpd)))
+endif
+# Where install-files takes the binaries from.
 BINARIES ?= $(RELEASE)
+HAVE_CARGO := $(shell command -v $(firstword $(CARGO)) 2>/dev/null)
+# Skipped checks, one `SKIP: ...` line each (tests/support/skip.rs); the
+# end of `make check` and `make test` counts them (tests/summary).
+SKIPS = $(CURDIR)/target/skips
+export RMX_SKIPS = $(SKIPS)
 
 .PHONY: all check lint lint-man demo test install install-files clean fuzz soak bench
 
@@ -35,15 +48,25 @@ all:
 	RUSTFLAGS='$(STATIC_RUSTFLAGS)' $(CARGO) build --release --target $(HOST)
 
 # Lints first, then the README's first command, tests last: the run ends
-# with cargo test's summary.
+# with cargo test's summary, then the skips and the true count.
 check: lint demo test
+check: CHECKING = yes
 
-lint: lint-man
-	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+# A lint whose tool is missing steps aside as a test does: a SKIP line
+# naming what to install, or a failure under CI=true.
+lint:
+	@mkdir -p target && rm -f $(SKIPS)
+	@if command -v $(MANDOC) >/dev/null; then $(MAKE) --no-print-directory lint-man; \
+	else tests/skip 'make lint-man' mandoc 'apt-get install mandoc'; fi
+	@if $(CARGO) fmt --version >/dev/null 2>&1; then set -x; $(CARGO) fmt --check; \
+	else tests/skip 'make lint: cargo fmt' rustfmt 'rustup component add rustfmt'; fi
+	@if $(CARGO) clippy --version >/dev/null 2>&1; then set -x; $(CARGO) clippy --all-targets -- -D warnings; \
+	else tests/skip 'make lint: cargo clippy' clippy 'rustup component add clippy'; fi
 
 test:
-	$(CARGO) test
+	@mkdir -p target $(if $(CHECKING),,&& rm -f $(SKIPS))
+	@{ $(CARGO) test 2>&1; echo $$? >target/test-status; } | tee target/test-output
+	@tests/summary target/test-output $(SKIPS) && exit $$(cat target/test-status)
 
 # mandoc's STYLE messages are left out: "referenced manual not found"
 # depends on the manuals a machine has (Debian has no qmail-smtpd(8)).
@@ -63,12 +86,21 @@ demo:
 	$(CARGO) build --bin rmxsmtpd --example demo
 	$(CARGO) run --quiet --example demo
 
+# With cargo on PATH, a release build first (cargo does nothing when it is
+# up to date); without it, as under `sudo make install`, what `make` built,
+# with a warning if the sources changed since.
+ifneq ($(HAVE_CARGO),)
 install: all
+endif
+install:
+	$(if $(HAVE_CARGO),,@if [ -n "$$(find src Cargo.toml -newer '$(BINARIES)/rmxsmtpd' 2>/dev/null | head -n 1)" ]; then \
+	echo 'make install: warning: the sources changed since make built $(BINARIES); no cargo here to build them again' >&2; fi)
 	$(MAKE) install-files
 
 # Installs what is already built, without cargo (tests/install.rs runs it
 # with BINARIES pointing at the binaries of `cargo test`).
 install-files:
+	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
 	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINDIR)
 	install -m 644 man/rmxcheck.1 $(MAN1DIR)

@@ -1,4 +1,5 @@
-//! Where the client address comes from (DESIGN.md §2): the connection
+//! Where the client address comes from (rmxsmtpd(8), Where the
+//! client's address comes from): the connection
 //! server's environment variables in a fixed order, else `getpeername(0)`.
 //! A variable that is set but does not hold an address is never guessed at.
 

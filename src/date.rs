@@ -1,4 +1,5 @@
-//! Calendar days in UTC, for the `-d YYYY-MM-DD` cut-off (DESIGN.md §4).
+//! Calendar days in UTC, for the `-d YYYY-MM-DD` cut-off (rmxsmtpd(8),
+//! Options).
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,9 +1,9 @@
-//! Handing the connection to the SMTP daemon (DESIGN.md §6): execvp(3) of the
-//! rest of the command line, with the environment received plus
-//! `RMXRESULT`. Nothing has read fd 0 or written fd 1 by then, every
-//! descriptor rmxsmtpd opened is close-on-exec, and the signal dispositions
-//! are those rmxsmtpd started with (the binary keeps Rust's runtime from
-//! ignoring SIGPIPE, see `src/bin/rmxsmtpd.rs`).
+//! Handing the connection to the SMTP daemon (rmxsmtpd(8), DESCRIPTION):
+//! execvp(3) of the rest of the command line, with the environment received
+//! plus `RMXRESULT`. Nothing has read fd 0 or written fd 1 by then, every
+//! descriptor rmxsmtpd opened is close-on-exec, and the signal dispositions are
+//! those rmxsmtpd started with (the binary keeps Rust's runtime from ignoring
+//! SIGPIPE, see `src/bin/rmxsmtpd.rs`).
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;

@@ -1,5 +1,5 @@
-//! The one log line per connection on stderr (DESIGN.md §8), in a shape that
-//! multilog and svlogd keep whole:
+//! The one log line per connection on stderr (rmxsmtpd(8), The log), in a shape
+//! that multilog and svlogd keep whole:
 //!
 //! `rmxsmtpd: pid 4242: 198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 ...`
 //!

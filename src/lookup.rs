@@ -1,7 +1,7 @@
-//! The Reverse MX lookup (DESIGN.md §3, §10): the MX RRset at every name at
-//! once, then the addresses of each list's exchanges the moment the list
-//! arrives. The caller says when enough is known; what was not needed stays
-//! `Pending`.
+//! The Reverse MX lookup (rmxsmtpd(8), Where the list is): the MX RRset at
+//! every name at once, then the addresses of each list's exchanges the moment
+//! the list arrives. The caller says when enough is known; what was not needed
+//! stays `Pending`.
 
 // Ordered maps, not hashed ones: std's hashed maps seed themselves from
 // getrandom(2), and abort when it fails; the lookup's own ids are the only

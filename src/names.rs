@@ -1,5 +1,5 @@
-//! The names to query: for each configured prefix length, the reverse-zone
-//! name of the client's network (DESIGN.md §3; RFC 1035 §3.5 for
+//! The names to query: for each configured prefix length, the reverse-zone name
+//! of the client's network (rmxsmtpd(8), Where the list is; RFC 1035 §3.5 for
 //! in-addr.arpa, RFC 3596 §2.5 for ip6.arpa).
 
 use std::net::IpAddr;

@@ -1,6 +1,6 @@
-//! The held session (DESIGN.md §5): the short SMTP dialogue that refuses
-//! every recipient, as rblsmtpd does, so that the sender's MTA gets a
-//! per-recipient error and its user a bounce that says what to do.
+//! The held session (rmxsmtpd(8), The held session): the short SMTP dialogue
+//! that refuses every recipient, as rblsmtpd does, so that the sender's MTA
+//! gets a per-recipient error and its user a bounce that says what to do.
 //!
 //! [`Dialogue`] is the pure line handling: bytes in, replies out, in bounded
 //! memory. [`hold`] is the I/O around it on fds 0 and 1, bounded by `-t`.

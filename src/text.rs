@@ -1,4 +1,5 @@
-//! What text may reach the SMTP wire or the log (DESIGN.md §5): printable
+//! What text may reach the SMTP wire or the log (rmxsmtpd(8), The held
+//! session and The log): printable
 //! ASCII only, and a bounded length. The rule is byte by byte, whatever the
 //! text's encoding: Latin-1 and UTF-8 alike, each byte outside printable
 //! ASCII is one `?`.

@@ -1,4 +1,4 @@
-//! The verdict (DESIGN.md §4, §10): pure functions from what the environment
+//! The verdict (rmxsmtpd(8), Results): pure functions from what the environment
 //! and the lookup said, the options and today's date, to a result and an
 //! action. No I/O here.
 //!

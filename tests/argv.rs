@@ -23,7 +23,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use rmxsmtpd::options::{self, Options, USAGE};
-use support::wrapper::{Report, TempDir, reporter};
+use support::temp::TempDir;
+use support::wrapper::{Report, reporter};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -211,7 +212,7 @@ proptest! {
             args.push(reporter().into());
             args.extend(tail);
         }
-        let dir = TempDir::new();
+        let dir = TempDir::new("argv");
         let output = run_rmxsmtpd(&args, dir.path());
         let stderr = String::from_utf8_lossy(&output.stderr);
         prop_assert_eq!(output.status.signal(), None, "{:?}", stderr);
@@ -250,7 +251,7 @@ fn usage_line(output: &Output) -> String {
 #[test]
 fn rmxsmtpd_help_version_and_unknown_options_are_usage_errors() {
     let program = reporter().as_os_str();
-    let dir = TempDir::new();
+    let dir = TempDir::new("argv");
     for args in [
         &["--help"][..],
         &["--version"],
@@ -285,7 +286,7 @@ fn rmxsmtpd_help_version_and_unknown_options_are_usage_errors() {
 fn rmxsmtpd_gets_its_arguments_from_main() {
     // The program and arguments that look like options, or are not UTF-8,
     // arrive byte for byte.
-    let dir = TempDir::new();
+    let dir = TempDir::new("argv");
     let tail: Vec<OsString> = [&b"-V"[..], b"--help", b"\xff\xfe", b"", b"--"]
         .iter()
         .map(|b| OsString::from_vec(b.to_vec()))

@@ -12,14 +12,14 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use support::responder;
+use support::skip::{find, need, skip};
+use support::temp::{TempDir, free_port};
 
 #[path = "../examples/demo/scenes.rs"]
 mod scenes;
@@ -41,31 +41,8 @@ fn read(path: &Path) -> String {
 
 // ---- Peers -----------------------------------------------------------------
 
-/// Where `program` is: that path, or the first on PATH.
-fn find(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
-        return Some(PathBuf::from(program)).filter(|p| p.exists());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.exists())
-}
-
-/// Whether `program` is there. When it is not, says which package to
-/// install; under CI=true that is a failure.
-fn have(program: &str, package: &str) -> bool {
-    let found = find(program).is_some();
-    if !found {
-        let line = format!("{program} is missing: apt-get install {package} (see .ci/run)");
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{line}");
-        println!("SKIPPED: {line}");
-    }
-    found
-}
-
 /// Whether this process may make network namespaces (`unshare -n`), which
-/// the tests that bind port 53 or 25 need. Under CI=true it must.
+/// the tests that bind port 53 or 25 need. If not, the test skips.
 fn can_unshare() -> bool {
     let ok = Command::new("unshare")
         .args(["-n", "true"])
@@ -73,44 +50,9 @@ fn can_unshare() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        let line = "unshare -n is not permitted here: run the tests as root";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{line}");
-        println!("SKIPPED: {line}");
+        skip("`unshare -n`", "run the tests as root");
     }
     ok
-}
-
-/// A directory under the target directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNT.fetch_add(1, Ordering::Relaxed);
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("examples-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Scratch(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A port free on 127.0.0.1 for both UDP and TCP, for a server to take.
-fn free_port() -> u16 {
-    for _ in 0..100 {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port on 127.0.0.1");
 }
 
 // ---- Documented verdicts ---------------------------------------------------
@@ -244,14 +186,14 @@ fn check_sessions(dns: &str, document: &str, text: &str) -> usize {
 struct Nsd {
     child: Child,
     port: u16,
-    _dir: Scratch,
+    _dir: TempDir,
 }
 
 impl Nsd {
     fn start() -> Nsd {
-        let dir = Scratch::new("nsd");
+        let dir = TempDir::new("examples-nsd");
         let port = free_port();
-        let at = |name: &str| dir.0.join(name).display().to_string();
+        let at = |name: &str| dir.join(name).display().to_string();
         let conf = format!(
             "server:\n\tip-address: 127.0.0.1@{port}\n\tusername: \"\"\n\tchroot: \"\"\n\
              \tdatabase: \"\"\n\tzonesdir: \"{}\"\n\tpidfile: \"{}\"\n\txfrdfile: \"{}\"\n\
@@ -264,15 +206,15 @@ impl Nsd {
             at("nsd.log"),
             publish().join("nsd.conf").display(),
         );
-        std::fs::write(dir.0.join("nsd.conf"), conf).unwrap();
+        std::fs::write(dir.join("nsd.conf"), conf).unwrap();
         let checked = Command::new("nsd-checkconf")
-            .arg(dir.0.join("nsd.conf"))
+            .arg(dir.join("nsd.conf"))
             .status()
             .unwrap();
         assert!(checked.success(), "nsd-checkconf accepts the zone stanzas");
         let child = Command::new("nsd")
             .args(["-d", "-c"])
-            .arg(dir.0.join("nsd.conf"))
+            .arg(dir.join("nsd.conf"))
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -294,7 +236,7 @@ impl Nsd {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.0.join("nsd.log")).unwrap_or_default()
+        std::fs::read_to_string(self._dir.join("nsd.log")).unwrap_or_default()
     }
 
     fn dns(&self) -> String {
@@ -312,7 +254,7 @@ impl Drop for Nsd {
 }
 
 fn nsd_present() -> bool {
-    have("nsd", "nsd") && have("nsd-checkzone", "nsd") && have("nsd-checkconf", "nsd")
+    need("nsd", "nsd") && need("nsd-checkzone", "nsd") && need("nsd-checkconf", "nsd")
 }
 
 #[test]
@@ -404,18 +346,18 @@ fn rmxcheck_reports_in_full_against_nsd() {
 
 /// `data` compiled by tinydns-data in a scratch directory, or `None` when
 /// tinydns is not installed.
-fn tinydns_root(tag: &str, data: &str) -> Option<Scratch> {
-    if !have("tinydns-data", "tinydns") || !have("tinydns", "tinydns") {
+fn tinydns_root(tag: &str, data: &str) -> Option<TempDir> {
+    if !need("tinydns-data", "tinydns") || !need("tinydns", "tinydns") {
         return None;
     }
-    let dir = Scratch::new(tag);
-    std::fs::write(dir.0.join("data"), data).unwrap();
+    let dir = TempDir::new(tag);
+    std::fs::write(dir.join("data"), data).unwrap();
     let compiled = Command::new("tinydns-data")
-        .current_dir(&dir.0)
+        .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(compiled.status.success(), "tinydns-data: {compiled:?}");
-    assert!(dir.0.join("data.cdb").exists());
+    assert!(dir.join("data.cdb").exists());
     Some(dir)
 }
 
@@ -423,8 +365,8 @@ fn tinydns_root(tag: &str, data: &str) -> Option<Scratch> {
 /// own (it answers on port 53 only), and then the shell commands `then`
 /// run there with `args` as `$@` and rmxcheck as `$RMXCHECK`. `None` when
 /// no namespace can be made here.
-fn in_tinydns(root: &Scratch, then: &str, args: &[&str]) -> Option<std::process::Output> {
-    if !have("ip", "iproute2") || !can_unshare() {
+fn in_tinydns(root: &TempDir, then: &str, args: &[&str]) -> Option<std::process::Output> {
+    if !need("ip", "iproute2") || !can_unshare() {
         return None;
     }
     let script = format!(
@@ -443,7 +385,7 @@ fn in_tinydns(root: &Scratch, then: &str, args: &[&str]) -> Option<std::process:
     let output = Command::new("unshare")
         .args(["-n", "sh", "-c", &script, "sh"])
         .args(args)
-        .env("DIR", &root.0)
+        .env("DIR", root.path())
         .env("RMXCHECK", RMXCHECK)
         .output()
         .unwrap();
@@ -606,7 +548,7 @@ fn daemontools_run_scripts_parse() {
         ("multilog", "daemontools"),
         ("setuidgid", "daemontools"),
     ] {
-        have(program, package);
+        need(program, package);
     }
 }
 
@@ -614,9 +556,9 @@ fn daemontools_run_scripts_parse() {
 /// execline programs in it for real, and then `stand_in`, whose arguments
 /// (the rest of the line) show what execline made of the script.
 fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
-    let dir = Scratch::new(&format!("execline-{stand_in}"));
-    let out = dir.0.join("argv");
-    let stub = dir.0.join(stand_in);
+    let dir = TempDir::new(&format!("examples-execline-{stand_in}"));
+    let out = dir.join("argv");
+    let stub = dir.join(stand_in);
     std::fs::write(
         &stub,
         format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
@@ -631,7 +573,7 @@ fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
     // The stand-in first on PATH, then execline's own programs (Debian's
     // execlineb puts its directory in front by itself).
     let execlineb = find("execlineb").expect("execlineb");
-    let path = std::env::join_paths([&dir.0, execlineb.parent().unwrap()]).unwrap();
+    let path = std::env::join_paths([dir.path(), execlineb.parent().unwrap()]).unwrap();
     let status = Command::new(&execlineb)
         .arg("-P")
         .arg(script)
@@ -644,7 +586,7 @@ fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
 
 #[test]
 fn s6_run_scripts_parse_in_execline() {
-    if !have("execlineb", "execline") {
+    if !need("execlineb", "execline") {
         return;
     }
     // fdmove runs for real, then hands over to s6-envuidgid.
@@ -664,20 +606,20 @@ fn s6_run_scripts_parse_in_execline() {
         ("s6-log", "s6"),
         ("tcpserver", "ucspi-tcp"),
     ] {
-        have(program, package);
+        need(program, package);
     }
 }
 
 #[test]
 fn tcp_smtp_rules_compile_and_do_what_they_say() {
-    if !have("tcprules", "ucspi-tcp") || !have("tcprulescheck", "ucspi-tcp") {
+    if !need("tcprules", "ucspi-tcp") || !need("tcprulescheck", "ucspi-tcp") {
         return;
     }
-    let dir = Scratch::new("tcprules");
-    let cdb = dir.0.join("tcp.smtp.cdb");
+    let dir = TempDir::new("examples-tcprules");
+    let cdb = dir.join("tcp.smtp.cdb");
     let status = Command::new("tcprules")
         .arg(&cdb)
-        .arg(dir.0.join("tcp.smtp.tmp"))
+        .arg(dir.join("tcp.smtp.tmp"))
         .stdin(std::fs::File::open(run_example("tcp.smtp")).unwrap())
         .status()
         .unwrap();
@@ -796,13 +738,13 @@ fn inetd_reads_the_inetd_conf_lines() {
         assert_eq!(fields[6], "rmxsmtpd", "argv[0] comes first: {line}");
         assert_rmxsmtpd_options("inetd.conf", &rmxsmtpd_words(line), TCP_ENV_QMAIL_SMTPD);
     }
-    if !have("/usr/sbin/inetd", "openbsd-inetd") || !can_unshare() {
+    if !need("/usr/sbin/inetd", "openbsd-inetd") || !can_unshare() {
         return;
     }
     // inetd -d, in a namespace of its own, says what it made of each line.
     // It needs the server and the user to exist: the binary cargo built, root.
-    let dir = Scratch::new("inetd");
-    let conf = dir.0.join("inetd.conf");
+    let dir = TempDir::new("examples-inetd");
+    let conf = dir.join("inetd.conf");
     let local = text
         .replace("/usr/local/bin/rmxsmtpd", RMXSMTPD)
         .replace("qmaild", "root");
@@ -901,21 +843,21 @@ fn systemd_units_verify() {
         &rmxsmtpd_words(exec),
         TCP_ENV_QMAIL_SMTPD,
     );
-    if !have("systemd-analyze", "systemd") {
+    if !need("systemd-analyze", "systemd") {
         return;
     }
     // systemd-analyze wants the programs to exist: the binary cargo built,
     // and a stand-in for qmail-smtpd.
-    let dir = Scratch::new("systemd");
-    std::fs::write(dir.0.join("rmxsmtpd.socket"), &socket).unwrap();
+    let dir = TempDir::new("examples-systemd");
+    std::fs::write(dir.join("rmxsmtpd.socket"), &socket).unwrap();
     let local = service
         .replace("/usr/local/bin/rmxsmtpd", RMXSMTPD)
         .replace("/var/qmail/bin/qmail-smtpd", "/bin/cat");
-    std::fs::write(dir.0.join("rmxsmtpd@.service"), local).unwrap();
+    std::fs::write(dir.join("rmxsmtpd@.service"), local).unwrap();
     let output = Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
-        .arg(dir.0.join("rmxsmtpd.socket"))
-        .arg(dir.0.join("rmxsmtpd@.service"))
+        .arg(dir.join("rmxsmtpd.socket"))
+        .arg(dir.join("rmxsmtpd@.service"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -1105,7 +1047,7 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                         let target = &c["cargo test --test ".len()..];
                         let file = root().join(format!("tests/{target}.rs"));
                         assert!(file.exists(), "README: {c}: no {}", file.display());
-                        assert!(makefile.contains("\n\t$(CARGO) test"));
+                        assert!(makefile.contains("{ $(CARGO) test 2>&1;"));
                     }
                     other => panic!("README command {other:?} is run by no test"),
                 }
@@ -1145,7 +1087,7 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
 /// mandoc let it pass.
 #[test]
 fn lint_man_fails_on_a_page_that_groff_cuts_short() {
-    if !have("make", "make") || !have("mandoc", "mandoc") || !have("groff", "groff-base") {
+    if !need("make", "make") || !need("mandoc", "mandoc") || !need("groff", "groff-base") {
         return;
     }
     let page = read(&root().join("man/rmxsmtpd.8"));
@@ -1153,8 +1095,8 @@ fn lint_man_fails_on_a_page_that_groff_cuts_short() {
         .lines()
         .find(|l| l.starts_with(".%T ") && l.contains("Null MX"))
         .expect("the RFC 7505 reference");
-    let dir = Scratch::new("lint-man");
-    let broken = dir.0.join("rmxsmtpd.8");
+    let dir = TempDir::new("lint-man");
+    let broken = dir.join("rmxsmtpd.8");
     std::fs::write(&broken, page.replace(title, &title.replace("\\&No", "No"))).unwrap();
     let lint = |pages: &str| {
         Command::new("make")

@@ -3,9 +3,16 @@
 //! the binaries this `cargo test` built, since a cargo started from inside
 //! `cargo test` would wait on the build lock; the building half is checked
 //! from `make -n install`, which must be that cargo build and the same copy.
+//! Without cargo on PATH, as under `sudo make install` after a user's
+//! `make`, `make install` runs for real in a copy of the tree that holds a
+//! release directory and no cargo or rustc anywhere on PATH.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Command;
+
+use support::temp::TempDir;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
@@ -17,24 +24,6 @@ const RELEASE_RUSTFLAGS: &str =
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh DESTDIR, removed when dropped.
-struct DestDir(PathBuf);
-
-impl DestDir {
-    fn new(tag: &str) -> DestDir {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("install-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        DestDir(path)
-    }
-}
-
-impl Drop for DestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Every file under `dir`, as `MODE PATH` relative to it, by path.
@@ -105,15 +94,16 @@ fn binaries() -> String {
 
 #[test]
 fn install_files_puts_both_programs_and_both_pages_under_destdir() {
-    let dest = DestDir::new("files");
+    let dir = TempDir::new("install-files");
+    let dest = dir.path();
     make(&[
         "install-files",
         "PREFIX=/usr/local",
-        &format!("DESTDIR={}", dest.0.display()),
+        &format!("DESTDIR={}", dest.display()),
         &format!("BINARIES={}", binaries()),
     ]);
     assert_eq!(
-        listing(&dest.0),
+        listing(dest),
         [
             "755 usr/local/bin/rmxcheck",
             "755 usr/local/bin/rmxsmtpd",
@@ -121,18 +111,18 @@ fn install_files_puts_both_programs_and_both_pages_under_destdir() {
             "644 usr/local/share/man/man8/rmxsmtpd.8",
         ]
     );
-    let installed = dest.0.join("usr/local/bin/rmxcheck");
+    let installed = dest.join("usr/local/bin/rmxcheck");
     assert_eq!(
         std::fs::read(installed).unwrap(),
         std::fs::read(RMXCHECK).unwrap()
     );
-    let page = dest.0.join("usr/local/share/man/man8/rmxsmtpd.8");
+    let page = dest.join("usr/local/share/man/man8/rmxsmtpd.8");
     assert_eq!(
         std::fs::read(page).unwrap(),
         std::fs::read(root().join("man/rmxsmtpd.8")).unwrap()
     );
     // The installed programs run from where they landed.
-    let output = Command::new(dest.0.join("usr/local/bin/rmxcheck"))
+    let output = Command::new(dest.join("usr/local/bin/rmxcheck"))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(100));
@@ -140,15 +130,16 @@ fn install_files_puts_both_programs_and_both_pages_under_destdir() {
 
 #[test]
 fn another_prefix_and_mandir() {
-    let dest = DestDir::new("prefix");
+    let dir = TempDir::new("install-prefix");
+    let dest = dir.path();
     make(&[
         "install-files",
         "PREFIX=/opt/rmx",
         "MANDIR=/opt/rmx/man",
-        &format!("DESTDIR={}", dest.0.display()),
+        &format!("DESTDIR={}", dest.display()),
         &format!("BINARIES={}", binaries()),
     ]);
-    let files: Vec<String> = listing(&dest.0)
+    let files: Vec<String> = listing(dest)
         .into_iter()
         .map(|l| l.split_once(' ').unwrap().1.to_string())
         .collect();
@@ -167,16 +158,21 @@ fn another_prefix_and_mandir() {
 /// same copying as above (make -n shows the plan without running cargo).
 #[test]
 fn make_install_builds_then_installs_the_same_files() {
-    let dest = DestDir::new("plan");
+    let dir = TempDir::new("install-plan");
+    let dest = dir.join("root");
     let output = make(&[
         "-n",
         "install",
         "PREFIX=/usr/local",
-        &format!("DESTDIR={}", dest.0.display()),
+        &format!("DESTDIR={}", dest.display()),
     ]);
     let plan = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<&str> = plan.lines().collect();
-    let d = dest.0.display();
+    // Less the check that there is something to install (below).
+    let lines: Vec<&str> = plan
+        .lines()
+        .filter(|line| !line.starts_with("test -x "))
+        .collect();
+    let d = dest.display();
     // The release build is a static PIE with packed relative relocations,
     // for the host target named explicitly.
     let host = host();
@@ -194,7 +190,114 @@ fn make_install_builds_then_installs_the_same_files() {
             format!("install -m 644 man/rmxsmtpd.8 {d}/usr/local/share/man/man8"),
         ]
     );
-    assert!(!dest.0.exists(), "make -n installs nothing");
+    assert!(!dest.exists(), "make -n installs nothing");
+}
+
+/// A copy of the tree's Makefile and manual pages, with the binaries of
+/// this `cargo test` where `make` leaves a release build when `built`, and
+/// a PATH that holds only what installing takes: no cargo, no rustc.
+fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::process::Output) {
+    let dir = TempDir::new(tag);
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("man")).unwrap();
+    std::fs::create_dir_all(tree.join("src")).unwrap();
+    std::fs::copy(root().join("Cargo.toml"), tree.join("Cargo.toml")).unwrap();
+    std::fs::copy(root().join("Makefile"), tree.join("Makefile")).unwrap();
+    for page in ["man/rmxsmtpd.8", "man/rmxcheck.1"] {
+        std::fs::copy(root().join(page), tree.join(page)).unwrap();
+    }
+    if built {
+        let release = tree.join(format!("target/{}/release", host()));
+        std::fs::create_dir_all(&release).unwrap();
+        std::fs::copy(RMXSMTPD, release.join("rmxsmtpd")).unwrap();
+        std::fs::copy(RMXCHECK, release.join("rmxcheck")).unwrap();
+        // The build is newer than the sources, or older if `changed`.
+        let (older, newer) = if changed {
+            (release.join("rmxsmtpd"), tree.join("src/lib.rs"))
+        } else {
+            (tree.join("Cargo.toml"), release.join("rmxsmtpd"))
+        };
+        std::fs::write(tree.join("src/lib.rs"), "").unwrap();
+        let now = std::time::SystemTime::now();
+        let set = |path: &Path, time| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_modified(time))
+                .unwrap()
+        };
+        set(&older, now - std::time::Duration::from_secs(60));
+        set(&newer, now);
+    }
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["make", "sh", "sed", "install", "find", "head"] {
+        let found = support::skip::find(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    let output = Command::new("make")
+        .env_clear()
+        .env("PATH", &bin)
+        .args(["--no-print-directory", "install", "PREFIX=/usr/local"])
+        .arg(format!("DESTDIR={}", dir.join("root").display()))
+        .current_dir(&tree)
+        .output()
+        .expect("run make");
+    (dir, output)
+}
+
+/// `sudo make install` after `make` as a user: root's PATH has no cargo
+/// and no rustc, and what `make` built is installed as it is.
+#[test]
+fn make_install_without_cargo_installs_what_make_built() {
+    let (dir, output) = without_cargo("install-nocargo", true, false);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "make install: {output:?}");
+    assert!(!stderr.contains("cargo"), "{stderr}");
+    assert_eq!(
+        listing(&dir.join("root")),
+        [
+            "755 usr/local/bin/rmxcheck",
+            "755 usr/local/bin/rmxsmtpd",
+            "644 usr/local/share/man/man1/rmxcheck.1",
+            "644 usr/local/share/man/man8/rmxsmtpd.8",
+        ]
+    );
+    assert_eq!(
+        std::fs::read(dir.join("root/usr/local/bin/rmxsmtpd")).unwrap(),
+        std::fs::read(RMXSMTPD).unwrap()
+    );
+}
+
+/// Sources changed since `make`, and no cargo to build them again: what
+/// was built is installed, with a warning that says so.
+#[test]
+fn make_install_without_cargo_warns_of_an_older_build() {
+    let (dir, output) = without_cargo("install-older", true, true);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "make install: {output:?}");
+    assert!(
+        stderr.contains("make install: warning: the sources changed since make built"),
+        "{stderr}"
+    );
+    assert!(dir.join("root/usr/local/bin/rmxsmtpd").exists());
+    // Not when the build is newer than every source.
+    let (_, output) = without_cargo("install-newer", true, false);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+}
+
+/// Nothing built and no cargo to build it: one line that says what to do,
+/// exit 111, and nothing installed.
+#[test]
+fn make_install_without_cargo_or_a_build_says_so() {
+    let (dir, output) = without_cargo("install-nothing", false, false);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "make install: {output:?}");
+    assert!(
+        stderr.contains("make install: nothing built and no cargo on PATH: run make first"),
+        "{stderr}"
+    );
+    assert!(!dir.join("root").exists());
 }
 
 /// What the program headers and the dynamic section of an ELF64
@@ -258,16 +361,15 @@ fn the_release_flags_make_a_static_pie_with_packed_relocations() {
                 .map(|(f, _)| f)
         })
         .unwrap_or_else(|| panic!("make -n all sets RUSTFLAGS: {plan}"));
-    let dir = DestDir::new("pie");
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let source = dir.0.join("where.rs");
+    let dir = TempDir::new("install-pie");
+    let source = dir.join("where.rs");
     std::fs::write(
         &source,
         "static HERE: u8 = 0;\n\
          fn main() { println!(\"{:p} {:?}\", &HERE, std::env::args().count()); }\n",
     )
     .unwrap();
-    let exe = dir.0.join("where");
+    let exe = dir.join("where");
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let status = Command::new(rustc)
         .args(flags.split_whitespace())

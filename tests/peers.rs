@@ -1,10 +1,10 @@
-//! End to end among the real programs that rmxsmtpd's users run (issue 4):
+//! End to end among the real programs that rmxsmtpd's users run:
 //! djbdns, nsd and unbound for DNS; tcpserver with tcprules, and
 //! openbsd-inetd, as connection servers; swaks as the client and exim as the
 //! SMTP daemon. This file owns the six scenarios; tests/peers/ holds their
 //! zone data, configurations, and the scripts that run inside namespaces.
 //!
-//! Everything talks over loopback (../shared/TESTING.md). What binds port 53
+//! Everything talks over loopback. What binds port 53
 //! or must read /etc/resolv.conf runs inside `unshare -m -n`, on a loopback
 //! of its own; the rest listens on 127.0.0.1 at free ports. Every server is
 //! a child of the test, stopped by its PID and waited for.
@@ -12,9 +12,11 @@
 //! A missing peer skips its scenario with a line that says what to install;
 //! under CI=true it fails the scenario instead.
 
+mod support;
+
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -25,6 +27,7 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rmxsmtpd::dns::Question;
 use rmxsmtpd::dns::wire::query;
+use support::temp::{TempDir, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers");
@@ -68,108 +71,62 @@ const SWAKS_IPV6: &[Peer] = &[(
     "libio-socket-inet6-perl",
 )];
 
-/// Whether this machine can run `scenario`, which needs `peers`, and root
-/// if `root` (for namespaces, port 53, and exim's own configuration). If
-/// not, says what is missing: a skip, or a failure under CI=true.
-fn ready(scenario: &str, root: bool, peers: &[&[Peer]]) -> bool {
-    let mut missing = Vec::new();
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    if root && unsafe { libc::geteuid() } != 0 {
-        missing.push("root".to_string());
-    }
+/// Whether this machine can run the current scenario, which needs `peers`,
+/// and root if `root` (for namespaces, port 53, and exim's own
+/// configuration). If not, it skips, saying what is missing (a failure
+/// under CI=true).
+fn ready(root: bool, peers: &[&[Peer]]) -> bool {
+    let mut ready = !root || support::skip::need_root();
     for &(file, package) in peers.iter().copied().flatten() {
-        if !found(file) {
-            missing.push(format!("{file} (install {package})"));
-        }
+        ready &= support::skip::need(file, package);
     }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("SKIP: {scenario}: needs {}", missing.join(", "));
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}; with CI=true a missing peer is a failure"
-    );
-    // Straight to stderr: libtest would hide eprintln! output of a test
-    // that passes, and a skip must be seen.
-    let _ = writeln!(std::io::stderr(), "{why}");
-    false
-}
-
-fn found(file: &str) -> bool {
-    if file.starts_with('/') {
-        return Path::new(file).is_file();
-    }
-    PATH.split(':')
-        .any(|dir| Path::new(dir).join(file).is_file())
+    ready
 }
 
 // ---- Files, commands, servers ---------------------------------------------
 
-/// A scenario's own directory under the target's temporary directory:
-/// removed when the scenario passes, kept (and named) when it fails.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(scenario: &str) -> Scratch {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("peers-{scenario}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        // exim delivers as nobody, who must reach the mailbox below.
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn read(&self, name: &str) -> String {
-        fs::read_to_string(self.join(name)).unwrap_or_default()
-    }
-
-    /// Writes the fixture `fixture` here as `target`, with `@DIR@` (this
-    /// directory), `@BIN@`, `@FIXTURES@` and every `@KEY@` of `values`
-    /// filled in. Scripts are made executable.
-    fn render(&self, fixture: &str, target: &str, values: &[(&str, &str)]) -> PathBuf {
-        let mut text = fs::read_to_string(Path::new(FIXTURES).join(fixture)).unwrap();
-        let common = [
-            ("DIR", self.0.to_str().unwrap()),
-            ("BIN", BIN),
-            ("FIXTURES", FIXTURES),
-        ];
-        for (key, value) in common.iter().chain(values) {
-            text = text.replace(&format!("@{key}@"), value);
-        }
-        let parts: Vec<&str> = text.split('@').collect();
-        let left = parts
-            .iter()
-            .skip(1)
-            .take(parts.len().saturating_sub(2))
-            .find(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_uppercase()));
-        assert!(
-            left.is_none(),
-            "{fixture}: @{}@ is not filled in",
-            left.unwrap()
-        );
-        let path = self.join(target);
-        fs::write(&path, text).unwrap();
-        if fixture.ends_with(".sh") || fixture.ends_with(".run") {
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        path
-    }
+/// A scenario's own directory, which exim, delivering as nobody, can reach.
+fn scenario_dir(scenario: &str) -> TempDir {
+    let dir = TempDir::new(&format!("peers-{scenario}"));
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    dir
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            eprintln!("kept {} for a look", self.0.display());
-        } else {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+/// The file `name` in `scratch`, or nothing if it is not there (yet).
+fn read(scratch: &TempDir, name: &str) -> String {
+    fs::read_to_string(scratch.join(name)).unwrap_or_default()
+}
+
+/// Writes the fixture `fixture` in `scratch` as `target`, with `@DIR@` (that
+/// directory), `@BIN@`, `@FIXTURES@` and every `@KEY@` of `values`
+/// filled in. Scripts are made executable.
+fn render(scratch: &TempDir, fixture: &str, target: &str, values: &[(&str, &str)]) -> PathBuf {
+    let mut text = fs::read_to_string(Path::new(FIXTURES).join(fixture)).unwrap();
+    let common = [
+        ("DIR", scratch.path().to_str().unwrap()),
+        ("BIN", BIN),
+        ("FIXTURES", FIXTURES),
+    ];
+    for (key, value) in common.iter().chain(values) {
+        text = text.replace(&format!("@{key}@"), value);
     }
+    let parts: Vec<&str> = text.split('@').collect();
+    let left = parts
+        .iter()
+        .skip(1)
+        .take(parts.len().saturating_sub(2))
+        .find(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_uppercase()));
+    assert!(
+        left.is_none(),
+        "{fixture}: @{}@ is not filled in",
+        left.unwrap()
+    );
+    let path = scratch.join(target);
+    fs::write(&path, text).unwrap();
+    if fixture.ends_with(".sh") || fixture.ends_with(".run") {
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
 }
 
 /// `program` with an empty environment but PATH, and no input.
@@ -275,17 +232,6 @@ impl Drop for Daemon {
     }
 }
 
-/// A port free on 127.0.0.1 for both TCP and UDP just now.
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 /// Starts a server on a free port with `start`, and waits until `up` says
 /// it serves. Another process may take the port before the server binds it:
 /// if the server exits, it gets another port.
@@ -378,12 +324,12 @@ fn serves_zones(port: u16) -> bool {
 }
 
 /// nsd, authoritative for tests/peers/zones on a free port of 127.0.0.1.
-fn start_nsd(scratch: &Scratch) -> (Daemon, SocketAddr) {
+fn start_nsd(scratch: &TempDir) -> (Daemon, SocketAddr) {
     let (nsd, port) = serve(
         "nsd",
         |port| {
             let port = port.to_string();
-            let conf = scratch.render("nsd.conf", "nsd.conf", &[("PORT", &port)]);
+            let conf = render(scratch, "nsd.conf", "nsd.conf", &[("PORT", &port)]);
             let mut nsd = command("nsd");
             nsd.arg("-d").arg("-c").arg(conf);
             Daemon::start(nsd, scratch.join("nsd.log"))
@@ -394,13 +340,14 @@ fn start_nsd(scratch: &Scratch) -> (Daemon, SocketAddr) {
 }
 
 /// unbound on a free port of 127.0.0.1, resolving through `nsd` only.
-fn start_unbound(scratch: &Scratch, nsd: SocketAddr) -> (Daemon, SocketAddr) {
+fn start_unbound(scratch: &TempDir, nsd: SocketAddr) -> (Daemon, SocketAddr) {
     let forward = format!("{}@{}", nsd.ip(), nsd.port());
     let (unbound, port) = serve(
         "unbound",
         |port| {
             let port = port.to_string();
-            let conf = scratch.render(
+            let conf = render(
+                scratch,
                 "unbound.conf",
                 "unbound.conf",
                 &[("PORT", &port), ("NSD", &forward)],
@@ -424,7 +371,7 @@ const DJBDNS_ZONES: &[&str] = &[
 
 /// tinydns's data.cdb, compiled from tests/peers/data, and dnscache's root,
 /// sending every question to tinydns, for djbdns.sh.
-fn djbdns(scratch: &Scratch) {
+fn djbdns(scratch: &TempDir) {
     let tinydns = scratch.join("tinydns");
     fs::create_dir(&tinydns).unwrap();
     fs::copy(Path::new(FIXTURES).join("data"), tinydns.join("data")).unwrap();
@@ -444,10 +391,10 @@ fn djbdns(scratch: &Scratch) {
 /// Runs the fixture script `script` inside new PID, mount and network
 /// namespaces, by djbdns.sh, with tinydns and dnscache up. The namespaces,
 /// and anything left running in them, end with it.
-fn in_namespaces(scratch: &Scratch, script: &str) {
+fn in_namespaces(scratch: &TempDir, script: &str) {
     djbdns(scratch);
-    let harness = scratch.render("djbdns.sh", "djbdns.sh", &[]);
-    let body = scratch.render(script, script, &[]);
+    let harness = render(scratch, "djbdns.sh", "djbdns.sh", &[]);
+    let body = render(scratch, script, script, &[]);
     let mut unshare = command("unshare");
     unshare
         .args(["--pid", "--fork", "--kill-child", "--mount", "--net", "sh"])
@@ -457,8 +404,8 @@ fn in_namespaces(scratch: &Scratch, script: &str) {
     assert!(
         ran.status.success(),
         "{script} in namespaces: {ran:?}\ntinydns: {}\ndnscache: {}",
-        scratch.read("tinydns.log"),
-        scratch.read("dnscache.log")
+        read(scratch, "tinydns.log"),
+        read(scratch, "dnscache.log")
     );
 }
 
@@ -590,13 +537,13 @@ fn check_verdicts(resolver: &str, outputs: &[(String, String)]) {
 // ---- Mail: exim, swaks, the SMTP chain -------------------------------------
 
 /// exim's configuration, and the mailbox directory that nobody writes into.
-fn exim(scratch: &Scratch) {
+fn exim(scratch: &TempDir) {
     let mail = scratch.join("mail");
     fs::create_dir(&mail).unwrap();
     let mut chown = command("chown");
     chown.arg("nobody:nogroup").arg(&mail);
     assert!(run(chown, RUN).status.success(), "chown nobody:nogroup");
-    scratch.render("exim.conf", "exim.conf", &[]);
+    render(scratch, "exim.conf", "exim.conf", &[]);
 }
 
 /// The header line that marks the message swaks sends from `source`.
@@ -618,17 +565,17 @@ fn send(port: u16, source: &str) -> Ran {
 
 /// The mailbox, once it holds the message with `subject`: exim may still
 /// be delivering when swaks has its last reply.
-fn delivered(scratch: &Scratch, subject: &str) -> String {
+fn delivered(scratch: &TempDir, subject: &str) -> String {
     let deadline = Instant::now() + RUN;
     loop {
-        let mailbox = scratch.read("mail/inbox");
+        let mailbox = read(scratch, "mail/inbox");
         if mailbox.contains(subject) {
             return mailbox;
         }
         assert!(
             Instant::now() < deadline,
             "no {subject:?} in the mailbox: {mailbox:?}\nexim: {}",
-            scratch.read("exim-mainlog")
+            read(scratch, "exim-mainlog")
         );
         thread::sleep(Duration::from_millis(20));
     }
@@ -644,7 +591,7 @@ fn messages(mailbox: &str) -> usize {
 
 /// Asserts that swaks's message from `source` went through exim and
 /// arrived with RMXRESULT=`result`.
-fn assert_delivered(scratch: &Scratch, sent: &Ran, source: &str, result: &str) {
+fn assert_delivered(scratch: &TempDir, sent: &Ran, source: &str, result: &str) {
     assert!(sent.status.success(), "swaks from {source}: {sent:?}");
     assert!(
         sent.stdout.contains("<-  220 mx.rmx.test ESMTP Exim"),
@@ -664,7 +611,7 @@ fn assert_delivered(scratch: &Scratch, sent: &Ran, source: &str, result: &str) {
 
 /// Asserts that rmxsmtpd held swaks's session from `source` and refused
 /// its recipient with `refusal`, so that exim never saw it.
-fn assert_refused(scratch: &Scratch, sent: &Ran, source: &str, refusal: &str) {
+fn assert_refused(scratch: &TempDir, sent: &Ran, source: &str, refusal: &str) {
     assert!(!sent.status.success(), "swaks from {source}: {sent:?}");
     assert!(sent.stdout.contains("<-  220 rmxsmtpd.local"), "{sent:?}");
     assert!(
@@ -673,12 +620,8 @@ fn assert_refused(scratch: &Scratch, sent: &Ran, source: &str, refusal: &str) {
         "{sent:?}"
     );
     assert!(!sent.stdout.contains("Exim"), "{sent:?}");
-    assert!(!scratch.read("mail/inbox").contains(&subject(source)));
-    assert!(
-        !scratch
-            .read("exim-mainlog")
-            .contains(&format!("[{source}]"))
-    );
+    assert!(!read(scratch, "mail/inbox").contains(&subject(source)));
+    assert!(!read(scratch, "exim-mainlog").contains(&format!("[{source}]")));
 }
 
 /// The default refusal for `source`, as the client sees it.
@@ -699,7 +642,7 @@ struct Smtp {
 
 impl Smtp {
     /// tcpserver, with the rules of `rules` (tcprules source) if given.
-    fn tcpserver(scratch: &Scratch, rules: Option<&str>) -> Smtp {
+    fn tcpserver(scratch: &TempDir, rules: Option<&str>) -> Smtp {
         exim(scratch);
         let (nsd, dns) = start_nsd(scratch);
         let cdb = rules.map(|rules| {
@@ -743,10 +686,11 @@ impl Smtp {
     /// openbsd-inetd in the foreground, running tests/peers/smtpd.run. It
     /// runs in a mount namespace of its own, with a tmpfs on /run, where it
     /// writes inetd.pid.
-    fn inetd(scratch: &Scratch) -> Smtp {
+    fn inetd(scratch: &TempDir) -> Smtp {
         exim(scratch);
         let (nsd, dns) = start_nsd(scratch);
-        let service = scratch.render(
+        let service = render(
+            scratch,
             "smtpd.run",
             "smtpd.run",
             &[("DNS", &dns.to_string()), ("OPTIONS", "")],
@@ -802,10 +746,10 @@ impl Smtp {
 ///    mount namespace), with DNSCACHEIP unset.
 #[test]
 fn scenario_1_djbdns_found_through_resolv_conf() {
-    if !ready("scenario 1 (djbdns)", true, &[NAMESPACES, DJBDNS]) {
+    if !ready(true, &[NAMESPACES, DJBDNS]) {
         return;
     }
-    let scratch = Scratch::new("1");
+    let scratch = scenario_dir("1");
     fs::write(scratch.join("resolv.conf"), "nameserver 127.0.0.53\n").unwrap();
     let mut cases = String::new();
     for (n, (client, options, ..)) in VERDICTS.iter().enumerate() {
@@ -816,14 +760,14 @@ fn scenario_1_djbdns_found_through_resolv_conf() {
     let outputs: Vec<(String, String)> = (0..VERDICTS.len())
         .map(|n| {
             (
-                scratch.read(&format!("{n}.err")),
-                scratch.read(&format!("{n}.out")),
+                read(&scratch, &format!("{n}.err")),
+                read(&scratch, &format!("{n}.out")),
             )
         })
         .collect();
     check_verdicts("dnscache found in /etc/resolv.conf", &outputs);
     // Every answer came from the tinydns behind that dnscache.
-    let tinydns = scratch.read("tinydns.log");
+    let tinydns = read(&scratch, "tinydns.log");
     assert!(tinydns.contains(" 000f 0.0.127.in-addr.arpa"), "{tinydns}");
 }
 
@@ -832,14 +776,10 @@ fn scenario_1_djbdns_found_through_resolv_conf() {
 ///    451 at RCPT, and nothing arrives.
 #[test]
 fn scenario_2_tcpserver_swaks_exim() {
-    if !ready(
-        "scenario 2 (tcpserver, swaks, exim)",
-        true,
-        &[TCPSERVER, NSD, MAIL],
-    ) {
+    if !ready(true, &[TCPSERVER, NSD, MAIL]) {
         return;
     }
-    let scratch = Scratch::new("2");
+    let scratch = scenario_dir("2");
     let smtp = Smtp::tcpserver(&scratch, None);
 
     let refused = send(smtp.port, "127.0.0.9");
@@ -853,7 +793,7 @@ fn scenario_2_tcpserver_swaks_exim() {
     assert_delivered(&scratch, &accepted, "127.0.0.5", "pass");
     smtp.assert_logged(&format!("127.0.0.5 pass {SLASH24} accept"));
 
-    let mailbox = scratch.read("mail/inbox");
+    let mailbox = read(&scratch, "mail/inbox");
     assert_eq!(messages(&mailbox), 1, "{mailbox}");
     assert!(!mailbox.contains("127.0.0.9"), "{mailbox}");
 }
@@ -864,10 +804,10 @@ fn scenario_2_tcpserver_swaks_exim() {
 ///    still refused.
 #[test]
 fn scenario_3_tcprules_skip() {
-    if !ready("scenario 3 (tcprules)", true, &[TCPSERVER, NSD, MAIL]) {
+    if !ready(true, &[TCPSERVER, NSD, MAIL]) {
         return;
     }
-    let scratch = Scratch::new("3");
+    let scratch = scenario_dir("3");
     let smtp = Smtp::tcpserver(&scratch, Some("tcp.smtp"));
 
     for source in ["127.0.0.7", "127.0.0.8"] {
@@ -885,7 +825,7 @@ fn scenario_3_tcprules_skip() {
     let sent = send(smtp.port, "127.0.0.9");
     assert_refused(&scratch, &sent, "127.0.0.9", &refusal("127.0.0.9"));
     smtp.assert_logged("127.0.0.9 fail ");
-    assert_eq!(messages(&scratch.read("mail/inbox")), 2);
+    assert_eq!(messages(&read(&scratch, "mail/inbox")), 2);
 }
 
 /// 4. openbsd-inetd sets no TCPREMOTEIP: rmxsmtpd finds the client with
@@ -893,10 +833,10 @@ fn scenario_3_tcprules_skip() {
 ///    source address.
 #[test]
 fn scenario_4_inetd_getpeername() {
-    if !ready("scenario 4 (inetd)", true, &[INETD, NSD, MAIL]) {
+    if !ready(true, &[INETD, NSD, MAIL]) {
         return;
     }
-    let scratch = Scratch::new("4");
+    let scratch = scenario_dir("4");
     let smtp = Smtp::inetd(&scratch);
 
     let accepted = send(smtp.port, "127.0.0.5");
@@ -913,10 +853,10 @@ fn scenario_4_inetd_getpeername() {
 ///    shape, and rmxsmtpd reaches the same verdicts through each.
 #[test]
 fn scenario_5_nsd_and_unbound_agree_with_djbdns() {
-    if !ready("scenario 5 (nsd, unbound)", false, &[NSD, UNBOUND]) {
+    if !ready(false, &[NSD, UNBOUND]) {
         return;
     }
-    let scratch = Scratch::new("5");
+    let scratch = scenario_dir("5");
     let (_nsd, nsd) = start_nsd(&scratch);
     let (_unbound, unbound) = start_unbound(&scratch, nsd);
 
@@ -989,16 +929,16 @@ fn scenario_5_nsd_and_unbound_agree_with_djbdns() {
 #[test]
 fn scenario_6_ipv6_end_to_end() {
     let peers = [NAMESPACES, DJBDNS, INETD, MAIL, SWAKS_IPV6];
-    if !ready("scenario 6 (IPv6)", true, &peers) {
+    if !ready(true, &peers) {
         return;
     }
-    let scratch = Scratch::new("6");
+    let scratch = scenario_dir("6");
     exim(&scratch);
     let mut inetd = String::new();
     for (port, options) in [("25", ""), ("26", "-6 48")] {
         let name = format!("smtpd-{port}.run");
         let values = [("DNS", "127.0.0.53"), ("OPTIONS", options)];
-        let service = scratch.render("smtpd.run", &name, &values);
+        let service = render(&scratch, "smtpd.run", &name, &values);
         inetd.push_str(&format!(
             "::1:{port} stream tcp6 nowait root {} smtpd\n",
             service.display()
@@ -1006,9 +946,9 @@ fn scenario_6_ipv6_end_to_end() {
     }
     fs::write(scratch.join("inetd.conf"), inetd).unwrap();
     in_namespaces(&scratch, "inet6.sh");
-    let log = rmxsmtpd_lines(&scratch.read("rmxsmtpd.log"));
+    let log = rmxsmtpd_lines(&read(&scratch, "rmxsmtpd.log"));
 
-    let sent = scratch.read("swaks-25");
+    let sent = read(&scratch, "swaks-25");
     assert!(sent.contains("<-  250 OK id="), "{sent}");
     assert!(!sent.contains("<**"), "{sent}");
     assert_eq!(
@@ -1018,7 +958,7 @@ fn scenario_6_ipv6_end_to_end() {
         1,
         "{log:#?}"
     );
-    let mailbox = scratch.read("mail/inbox");
+    let mailbox = read(&scratch, "mail/inbox");
     assert_eq!(messages(&mailbox), 1, "{mailbox}");
     assert!(
         mailbox.contains("Subject: rmx test to port 25\n"),
@@ -1027,7 +967,7 @@ fn scenario_6_ipv6_end_to_end() {
     assert!(mailbox.contains("X-RMXRESULT: pass\n"), "{mailbox}");
     assert!(mailbox.contains("from [::1]"), "{mailbox}");
 
-    let sent = scratch.read("swaks-26");
+    let sent = read(&scratch, "swaks-26");
     assert!(sent.contains("<-  220 rmxsmtpd.local"), "{sent}");
     assert!(
         sent.contains(&format!(

@@ -1,6 +1,6 @@
-//! The resolver leaves no socket behind (DESIGN.md §6, §7). A test binary of
-//! its own, with one test, so that no other test's sockets come and go
-//! while it counts.
+//! The resolver leaves no socket behind (rmxsmtpd(8), DESCRIPTION). A test
+//! binary of its own, with one test, so that no other test's sockets come and
+//! go while it counts.
 
 mod support;
 

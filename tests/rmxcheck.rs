@@ -1,5 +1,5 @@
 //! The rmxcheck binary end to end against the scriptable DNS responder
-//! (DESIGN.md §9): the report, the parseable line, every warning the issue
+//! (rmxcheck(1)): the report, the parseable line, every warning the manual
 //! lists, the exit statuses over several addresses, usage errors, and the
 //! full lookup without an early stop.
 

@@ -1,5 +1,5 @@
 //! The rmxsmtpd binary end to end, against the scriptable DNS responder and
-//! around the reporter program (DESIGN.md §1–6, §8): every row of the
+//! around the reporter program (rmxsmtpd(8)): every row of the
 //! results table, the seed's scenarios, list shapes, exec hygiene, the held
 //! session, temperror and usage errors.
 
@@ -1108,28 +1108,24 @@ fn a_program_that_cannot_run_exits_111() {
 
 // ---- getpeername(0) --------------------------------------------------------
 
-/// rmxsmtpd on the server side of a real TCP connection from `source`, with
-/// no address in the environment: it must ask the socket on fd 0.
-fn over_a_socket(dns: &Responder, listen: &str, source: &str) -> (String, String) {
-    over_a_socket_with(dns, listen, source, false)
+/// rmxsmtpd on a real TCP connection whose other end, the client, is at
+/// `source`, with no address in the environment: it must ask the socket on
+/// fd 0. The client's end is the one that listens (std binds no socket
+/// before it connects); getpeername(2) sees no difference.
+fn over_a_socket(dns: &Responder, source: &str) -> (String, String) {
+    over_a_socket_with(dns, source, false)
 }
 
 /// As `over_a_socket`; with `stderr_too`, fd 2 is the socket as well, as
 /// inetd and xinetd hand it over.
-fn over_a_socket_with(
-    dns: &Responder,
-    listen: &str,
-    source: &str,
-    stderr_too: bool,
-) -> (String, String) {
-    use std::net::{SocketAddr, TcpListener};
+fn over_a_socket_with(dns: &Responder, source: &str, stderr_too: bool) -> (String, String) {
+    use std::net::{SocketAddr, TcpListener, TcpStream};
     use std::os::fd::OwnedFd;
-    let listener = TcpListener::bind(listen).unwrap();
-    let server = listener.local_addr().unwrap();
     let source: SocketAddr = source.parse().unwrap();
-    let mut client = connect_from(source, server);
-    let (accepted, peer) = listener.accept().unwrap();
-    assert_eq!(peer.ip(), source.ip());
+    let listener = TcpListener::bind(source).unwrap();
+    let accepted = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut client, _) = listener.accept().unwrap();
+    assert_eq!(accepted.peer_addr().unwrap().ip(), source.ip());
     let wrapper = Wrapper::new(dns.addr(), "", &[]);
     let report = wrapper.report.clone();
     let fd = OwnedFd::from(accepted);
@@ -1160,53 +1156,6 @@ fn over_a_socket_with(
     (log, result)
 }
 
-/// A TCP connection to `server` from the address of `source` (std cannot
-/// bind a TCP socket before it connects).
-fn connect_from(source: std::net::SocketAddr, server: std::net::SocketAddr) -> std::net::TcpStream {
-    use std::os::fd::FromRawFd;
-    let family = if source.is_ipv4() {
-        libc::AF_INET
-    } else {
-        libc::AF_INET6
-    };
-    // SAFETY: plain socket(2); the descriptor is owned by the stream below.
-    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    assert!(fd >= 0);
-    // SAFETY: `fd` is a fresh socket owned by nobody else.
-    let stream = unsafe { std::net::TcpStream::from_raw_fd(fd) };
-    let bind = sockaddr(source);
-    // SAFETY: `bind` holds a valid address of the length given.
-    let rc = unsafe { libc::bind(fd, bind.0.as_ptr().cast(), bind.1) };
-    assert_eq!(rc, 0, "bind {source}");
-    let to = sockaddr(server);
-    // SAFETY: `to` holds a valid address of the length given.
-    let rc = unsafe { libc::connect(fd, to.0.as_ptr().cast(), to.1) };
-    assert_eq!(rc, 0, "connect {server}");
-    stream
-}
-
-/// A socket address as bytes for bind(2) and connect(2).
-fn sockaddr(address: std::net::SocketAddr) -> (Vec<u8>, libc::socklen_t) {
-    match address {
-        std::net::SocketAddr::V4(v4) => {
-            let mut bytes = vec![0u8; size_of::<libc::sockaddr_in>()];
-            bytes[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
-            bytes[2..4].copy_from_slice(&v4.port().to_be_bytes());
-            bytes[4..8].copy_from_slice(&v4.ip().octets());
-            let length = bytes.len() as libc::socklen_t;
-            (bytes, length)
-        }
-        std::net::SocketAddr::V6(v6) => {
-            let mut bytes = vec![0u8; size_of::<libc::sockaddr_in6>()];
-            bytes[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
-            bytes[2..4].copy_from_slice(&v6.port().to_be_bytes());
-            bytes[8..24].copy_from_slice(&v6.ip().octets());
-            let length = bytes.len() as libc::socklen_t;
-            (bytes, length)
-        }
-    }
-}
-
 #[test]
 fn getpeername_finds_an_ipv4_client() {
     let dns = Responder::start(
@@ -1214,13 +1163,13 @@ fn getpeername_finds_an_ipv4_client() {
             .mx("0.0.127.in-addr.arpa", 10, "mx.loopback.test")
             .a("mx.loopback.test", "127.0.0.5"),
     );
-    let (log, result) = over_a_socket(&dns, "127.0.0.1:0", "127.0.0.5:0");
+    let (log, result) = over_a_socket(&dns, "127.0.0.5:0");
     assert!(
         log.contains(": 127.0.0.5 pass 0.0.127.in-addr.arpa accept"),
         "{log}"
     );
     assert_eq!(result, "pass");
-    let (log, result) = over_a_socket(&dns, "127.0.0.1:0", "127.0.0.9:0");
+    let (log, result) = over_a_socket(&dns, "127.0.0.9:0");
     assert!(
         log.contains(": 127.0.0.9 fail 0.0.127.in-addr.arpa reject"),
         "{log}"
@@ -1239,7 +1188,7 @@ fn getpeername_finds_an_ipv6_client() {
             .mx(at64, 10, "mx6.loopback.test")
             .aaaa("mx6.loopback.test", "::1"),
     );
-    let (log, result) = over_a_socket(&dns, "[::1]:0", "[::1]:0");
+    let (log, result) = over_a_socket(&dns, "[::1]:0");
     assert!(log.contains(&format!(": ::1 pass {at64} accept")), "{log}");
     assert_eq!(result, "pass");
 }
@@ -1251,7 +1200,7 @@ fn with_stderr_on_the_socket_the_log_stays_off_the_wire() {
             .mx("0.0.127.in-addr.arpa", 10, "mx.loopback.test")
             .a("mx.loopback.test", "127.0.0.5"),
     );
-    let (log, result) = over_a_socket_with(&dns, "127.0.0.1:0", "127.0.0.9:0", true);
+    let (log, result) = over_a_socket_with(&dns, "127.0.0.9:0", true);
     assert_eq!(log, "");
     assert_eq!(
         result, "held: 220 rmxsmtpd.local\r\n221 rmxsmtpd.local\r\n",

@@ -1,12 +1,9 @@
 //! `make demo`: the whole idea in a few seconds, with nothing but the Rust
-//! toolchain. A demo zone is served from a responder on 127.0.0.1; the real
-//! rmxsmtpd binary (built beside this example) runs for three clients, and
-//! each SMTP transcript is printed with rmxsmtpd's log line.
+//! toolchain. A demo zone is served on 127.0.0.1 by a few lines of DNS
+//! server of the demo's own (`scenes.rs`); the real rmxsmtpd binary (built
+//! beside this example) runs for three clients, and each SMTP transcript is
+//! printed with rmxsmtpd's log line.
 
-// The test responder, of which the demo uses only the zone and the server.
-#[allow(dead_code)]
-#[path = "../../tests/support/responder.rs"]
-mod responder;
 mod scenes;
 
 use std::process::ExitCode;

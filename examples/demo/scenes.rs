@@ -1,12 +1,20 @@
-//! The demo's scenes: a zone, three clients, and what each one saw. Shared
-//! by the `demo` example and by tests/examples.rs, which plays them against
-//! the rmxsmtpd that `cargo test` built, so the demo cannot go stale.
+//! The demo's scenes: a zone and the few lines of DNS server that answer
+//! for it, three clients, and what each one saw. Shared by the `demo`
+//! example and by tests/examples.rs, which plays them against the rmxsmtpd
+//! that `cargo test` built, so the demo cannot go stale.
 
-use std::io::Write;
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
-use super::responder::{Responder, Zone};
+use hickory_proto::op::{Edns, Message, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::{A, MX};
+use hickory_proto::rr::{Name, RData, Record};
 
 /// The name rmxsmtpd gives itself in the held session, and the stand-in
 /// SMTP daemon in its greeting.
@@ -31,7 +39,7 @@ const COMMANDS: [&str; 4] = [
 ];
 
 /// The network 198.51.100.0/24 publishes its two MTAs; 203.0.113.0/24
-/// publishes nothing.
+/// publishes nothing. Served as written here (`Dns`).
 pub const ZONE: [&str; 4] = [
     "100.51.198.in-addr.arpa.  MX 10 mx1.example.net.",
     "100.51.198.in-addr.arpa.  MX 20 mx2.example.net.",
@@ -58,13 +66,7 @@ pub struct Scene {
 
 /// Serves the demo zone and runs `rmxsmtpd` once for each client.
 pub fn play(rmxsmtpd: &Path) -> Result<Vec<Scene>, String> {
-    let dns = Responder::start(
-        Zone::new()
-            .mx("100.51.198.in-addr.arpa", 10, "mx1.example.net")
-            .mx("100.51.198.in-addr.arpa", 20, "mx2.example.net")
-            .a("mx1.example.net", "198.51.100.5")
-            .a("mx2.example.net", "198.51.100.6"),
-    );
+    let dns = Dns::start().map_err(|e| format!("cannot serve the demo zone on 127.0.0.1: {e}"))?;
     let mut input = String::new();
     for command in COMMANDS {
         input.push_str(command);
@@ -75,7 +77,7 @@ pub fn play(rmxsmtpd: &Path) -> Result<Vec<Scene>, String> {
         let mut child = Command::new(rmxsmtpd)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
-            .env("DNSCACHEIP", dns.addr().to_string())
+            .env("DNSCACHEIP", dns.addr.to_string())
             .env("TCPREMOTEIP", client)
             .args(["-h", HOST, "sh", "-c", SMTPD, "smtpd"])
             .stdin(Stdio::piped())
@@ -103,6 +105,98 @@ pub fn play(rmxsmtpd: &Path) -> Result<Vec<Scene>, String> {
         });
     }
     Ok(scenes)
+}
+
+/// The demo zone on 127.0.0.1, served by a thread until dropped, as an
+/// authoritative server answers (RFC 1034 §4.3.2): the records of the type
+/// asked for; none (NODATA) for a name that has records of other types
+/// only; NXDOMAIN for a name with none.
+struct Dns {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Dns {
+    fn start() -> io::Result<Dns> {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        // How often the thread looks whether it should stop.
+        socket.set_read_timeout(Some(Duration::from_millis(50)))?;
+        let addr = socket.local_addr()?;
+        let records = records();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let mut buffer = [0u8; 512];
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((length, from)) = socket.recv_from(&mut buffer) else {
+                    continue;
+                };
+                if let Some(reply) = reply(&records, &buffer[..length]) {
+                    let _ = socket.send_to(&reply, from);
+                }
+            }
+        });
+        Ok(Dns {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Dns {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `ZONE` as records: its lines are `OWNER MX PREFERENCE EXCHANGE` and
+/// `OWNER A ADDRESS`.
+fn records() -> Vec<Record> {
+    let name = |text: &str| Name::from_ascii(text).expect("ZONE holds names");
+    ZONE.iter()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let data = match words[1..] {
+                ["MX", preference, exchange] => RData::MX(MX::new(
+                    preference.parse().expect("ZONE holds preferences"),
+                    name(exchange),
+                )),
+                ["A", address] => RData::A(A(address.parse().expect("ZONE holds addresses"))),
+                _ => panic!("ZONE holds MX and A lines only: {line}"),
+            };
+            Record::from_rdata(name(words[0]), 300, data)
+        })
+        .collect()
+}
+
+/// The reply to the query in `bytes`, or nothing if it is not one.
+fn reply(records: &[Record], bytes: &[u8]) -> Option<Vec<u8>> {
+    let query = Message::from_vec(bytes).ok()?;
+    let [question] = &query.queries[..] else {
+        return None;
+    };
+    let owned: Vec<&Record> = records.iter().filter(|r| r.name == question.name).collect();
+    let mut reply = Message::response(query.metadata.id, OpCode::Query);
+    reply.metadata.authoritative = true;
+    reply.metadata.recursion_desired = query.metadata.recursion_desired;
+    reply.metadata.response_code = if owned.is_empty() {
+        ResponseCode::NXDomain
+    } else {
+        ResponseCode::NoError
+    };
+    reply.queries = query.queries.clone();
+    reply.answers = owned
+        .into_iter()
+        .filter(|r| r.record_type() == question.query_type)
+        .cloned()
+        .collect();
+    reply.edns = query.edns.as_ref().map(|_| Edns::new());
+    reply.to_vec().ok()
 }
 
 /// The greeting, then each command with its one-line reply.

@@ -1,5 +1,5 @@
 //! rmxcheck: rmxsmtpd's Reverse MX lookup for the addresses named on the
-//! command line, for administrators (DESIGN.md §9). It asks every name and
+//! command line, for administrators (rmxcheck(1)). It asks every name and
 //! resolves every exchange (no early stop), prints what each answered and
 //! the result with its reason, and warns on stderr about the mistakes in a
 //! published list that it can see.
@@ -161,7 +161,7 @@ fn address(word: &str) -> Option<IpAddr> {
     })
 }
 
-/// The exit status for all the results (DESIGN.md §9).
+/// The exit status for all the results (rmxcheck(1), EXIT STATUS).
 fn exit_status(outcomes: &[Outcome], strict: bool) -> u8 {
     let any = |wanted: &[Outcome]| outcomes.iter().any(|o| wanted.contains(o));
     if any(&[Outcome::TempError]) {

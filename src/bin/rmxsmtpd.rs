@@ -4,7 +4,8 @@
 //!
 //! There is no Rust `main`: Rust's runtime would set SIGPIPE to ignored
 //! before `main`, and an ignored signal survives exec. With `no_main` the
-//! dispositions stay the ones rmxsmtpd was started with (DESIGN.md §6).
+//! dispositions stay the ones rmxsmtpd was started with (rmxsmtpd(8),
+//! DESCRIPTION).
 #![no_main]
 
 use std::net::IpAddr;

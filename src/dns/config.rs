@@ -1,4 +1,5 @@
-//! Where the resolver's servers and options come from (DESIGN.md §7).
+//! Where the resolver's servers and options come from (rmxsmtpd(8), The DNS and
+//! ENVIRONMENT).
 //!
 //! Order: `DNSCACHEIP` (djbdns), else the `nameserver` lines of
 //! `/etc/resolv.conf`, else `127.0.0.1`. Options come from the `options` lines

@@ -4,4 +4,6 @@
 
 pub mod memory;
 pub mod responder;
+pub mod skip;
+pub mod temp;
 pub mod wrapper;

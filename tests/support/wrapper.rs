@@ -12,6 +12,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use super::temp::TempDir;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 
 /// The reporter (tests/support/report_main.rs), compiled once per test binary.
@@ -42,7 +44,7 @@ pub fn reporter() -> &'static Path {
 /// for one, is not close-on-exec. rmxsmtpd may pass these on, and must add
 /// nothing.
 pub fn inherited_fds() -> Vec<u32> {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wrapper");
     let path = dir.path().join("report");
     let status = Command::new(reporter())
         .env("RMX_REPORT", &path)
@@ -116,7 +118,7 @@ impl Wrapper {
     /// rmxsmtpd with `options`, wrapping the reporter, for `client`, asking
     /// only `dns`. The environment holds nothing else but PATH.
     pub fn new(dns: SocketAddr, client: &str, options: &[&str]) -> Wrapper {
-        let dir = TempDir::new();
+        let dir = TempDir::new("wrapper");
         let report = dir.path().join("report");
         let mut command = Command::new(BIN);
         command
@@ -210,29 +212,5 @@ pub fn finish(mut child: Child, input: &[u8], report: &Path) -> Outcome {
         stderr,
         report: Report::read(report),
         elapsed,
-    }
-}
-
-/// A directory removed when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new() -> TempDir {
-        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("t-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
