@@ -1,4 +1,4 @@
-//! Hostile peers (issue 7). DNS adversaries, against the fixture responder:
+//! Hostile peers. DNS adversaries, against the fixture responder:
 //! forged replies, a thousand-record list, CNAME and compression loops, a
 //! reply as large as a DNS message gets (64 KiB, over TCP and as one UDP
 //! datagram), a reply after the deadline, a flood of replies that are not
