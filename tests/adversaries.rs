@@ -278,6 +278,11 @@ fn a_reply_after_the_deadline_is_ignored() {
     let dns = Responder::start(small_zone());
     dns.script(ZONE, "MX", vec![Behaviour::Late(Duration::from_secs(5))]);
     let outcome = Wrapper::new(dns.addr(), LISTED, &["-T", "1"]).run(SMTP);
+    assert_timed_out_after_1_s(&outcome, Duration::from_secs(4));
+}
+
+/// A lookup under `-T 1` that timed out, and ended `within` its start.
+fn assert_timed_out_after_1_s(outcome: &support::wrapper::Outcome, within: Duration) {
     assert_eq!(
         outcome.result().as_deref(),
         Some("temperror"),
@@ -287,7 +292,7 @@ fn a_reply_after_the_deadline_is_ignored() {
         outcome.log(),
         format!("{LISTED} temperror {ZONE} accept (timeout after 1 s)")
     );
-    assert!(outcome.elapsed < Duration::from_secs(4), "{outcome:?}");
+    assert!(outcome.elapsed < within, "-T 1 plus a margin: {outcome:?}");
 }
 
 /// A flood of forged replies from the server's own address and port, sent
@@ -299,20 +304,8 @@ fn a_flood_of_forgeries_ends_at_the_deadline() {
     dns.script(ZONE, "MX", vec![Behaviour::Flood(Duration::from_secs(8))]);
     let outcome = Wrapper::new(dns.addr(), LISTED, &["-T", "1"]).run(SMTP);
     eprintln!("flooded, -T 1: decided after {:?}", outcome.elapsed);
-    assert_eq!(
-        outcome.result().as_deref(),
-        Some("temperror"),
-        "{outcome:?}"
-    );
-    assert_eq!(
-        outcome.log(),
-        format!("{LISTED} temperror {ZONE} accept (timeout after 1 s)")
-    );
-    assert!(
-        outcome.elapsed < Duration::from_millis(1500),
-        "-T 1 plus a margin: {:?}",
-        outcome.elapsed
-    );
+    // Without a bound on the reads, the flood held it 8 s.
+    assert_timed_out_after_1_s(&outcome, Duration::from_secs(3));
     assert_eq!(dns.queries(ZONE, "MX"), 1);
 }
 
