@@ -75,7 +75,7 @@ pub enum Addrs {
 
 impl Findings {
     /// Nothing known yet of the lists at `names` for `client`.
-    pub fn pending(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
+    pub fn new(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
         Findings {
             client,
             names: names
@@ -117,7 +117,7 @@ pub fn lookup(
     timeout: Duration,
     enough: impl Fn(&Findings) -> bool,
 ) -> Findings {
-    let mut findings = Findings::pending(client, names);
+    let mut findings = Findings::new(client, names);
     let mut resolver = Resolver::new(config, timeout);
     let mut waiting: BTreeMap<QueryId, Waiter> = BTreeMap::new();
     for (i, entry) in findings.names.iter().enumerate() {
@@ -343,7 +343,8 @@ mod tests {
         assert_eq!(got[0], "5 MX19.example.");
         assert_eq!(got[1], "10 mx00.example.");
         assert_eq!(got[19], "28 mx18.example.");
-        let lower: std::collections::HashSet<String> = got.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let lower: std::collections::HashSet<String> =
+            got.iter().map(|h| h.to_ascii_lowercase()).collect();
         assert_eq!(lower.len(), MAX_EXCHANGES, "no name twice: {got:?}");
         assert!(matches!(list, List::Exchanges { ignored: 0, .. }));
         // A 21st distinct name is past the cap, and counted as ignored.
@@ -367,8 +368,8 @@ mod tests {
             List::Unpublished(Answer::NoData)
         );
         assert_eq!(
-            list_from(Err(dns::Error::CnameLoop)),
-            List::Failed(dns::Error::CnameLoop)
+            list_from(Err(dns::Error::CnameChain)),
+            List::Failed(dns::Error::CnameChain)
         );
     }
 

@@ -166,9 +166,9 @@ fn exit_status(outcomes: &[Outcome], strict: bool) -> u8 {
     let any = |wanted: &[Outcome]| outcomes.iter().any(|o| wanted.contains(o));
     if any(&[Outcome::TempError]) {
         EXIT_TEMPERROR
-    } else if any(&[Outcome::Fail]) || (strict && any(&[Outcome::None])) {
+    } else if any(&[Outcome::Fail]) || (strict && any(&[Outcome::NoList])) {
         EXIT_FAIL
-    } else if any(&[Outcome::None]) {
+    } else if any(&[Outcome::NoList]) {
         EXIT_NONE
     } else {
         0
@@ -255,8 +255,10 @@ fn report(findings: &Findings, judgement: &Judgement, strict: bool) -> String {
             "{client} is {} listed at {at}",
             not_among(findings, judgement)
         ),
-        Outcome::None if strict => "no list at any name queried (-s: counted as a failure)".into(),
-        Outcome::None => "no list at any name queried".into(),
+        Outcome::NoList if strict => {
+            "no list at any name queried (-s: counted as a failure)".into()
+        }
+        Outcome::NoList => "no list at any name queried".into(),
         Outcome::TempError | Outcome::Skip => format!("{at}: {}", judgement.why),
     };
     let _ = writeln!(out, "  result: {}: {why}", judgement.outcome);
@@ -477,12 +479,12 @@ mod tests {
         use Outcome::*;
         let cases: [(&[Outcome], bool, u8); 9] = [
             (&[Pass], false, 0),
-            (&[Pass, None], false, 2),
-            (&[Pass, None], true, 1),
-            (&[None, Fail], false, 1),
-            (&[Fail, TempError, None], false, 111),
+            (&[Pass, NoList], false, 2),
+            (&[Pass, NoList], true, 1),
+            (&[NoList, Fail], false, 1),
+            (&[Fail, TempError, NoList], false, 111),
             (&[TempError], true, 111),
-            (&[None, None], false, 2),
+            (&[NoList, NoList], false, 2),
             (&[Pass, Pass], true, 0),
             (&[Fail], false, 1),
         ];
