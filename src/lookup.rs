@@ -124,10 +124,7 @@ pub fn lookup(
         let id = resolver.submit(entry.name.clone(), RecordType::MX);
         waiting.insert(id, Waiter::List(i));
     }
-    let family = match client {
-        IpAddr::V4(_) => RecordType::A,
-        IpAddr::V6(_) => RecordType::AAAA,
-    };
+    let family = record_type(client);
     // Every host name is asked once, whichever lists name it.
     let mut asked: BTreeMap<String, QueryId> = BTreeMap::new();
     let mut known: BTreeMap<String, Addrs> = BTreeMap::new();
@@ -175,6 +172,22 @@ pub fn lookup(
         }
     }
     findings
+}
+
+/// The record type that holds addresses of `ip`'s family.
+pub fn record_type(ip: IpAddr) -> RecordType {
+    match ip {
+        IpAddr::V4(_) => RecordType::A,
+        IpAddr::V6(_) => RecordType::AAAA,
+    }
+}
+
+/// The family of `ip`, with the record type that holds it, for people.
+pub fn family(ip: IpAddr) -> &'static str {
+    match ip {
+        IpAddr::V4(_) => "IPv4 (A)",
+        IpAddr::V6(_) => "IPv6 (AAAA)",
+    }
 }
 
 /// The list an MX query's outcome gives (RFC 7505 for the null MX).

@@ -5,28 +5,26 @@
 //! published list that it can see.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{ErrorKind, Write as _};
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use getopts::ParsingStyle;
-use hickory_proto::rr::Name;
 
 use rmxsmtpd::dns::{Answer, Config};
+use rmxsmtpd::exit::{self, Error};
+use rmxsmtpd::findings::{deciding_list, not_among, warnings};
 use rmxsmtpd::log::trimmed;
-use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, lookup};
-use rmxsmtpd::names::{self, Prefixes, reverse_names};
-use rmxsmtpd::options::{self, DEFAULT_DNS_TIMEOUT, MAX_DNS_SECS};
-use rmxsmtpd::text;
+use rmxsmtpd::lookup::{Addrs, Findings, List, family, lookup};
+use rmxsmtpd::names::{Prefixes, reverse_names};
 use rmxsmtpd::verdict::{Judgement, Outcome, judge};
+use rmxsmtpd::{client, options, text};
 
 const USAGE: &str = "rmxcheck [-ps] [-4 PREFIXES] [-6 PREFIXES] [-T SECONDS] ADDRESS ...";
 
 const EXIT_FAIL: u8 = 1;
 const EXIT_NONE: u8 = 2;
-const EXIT_USAGE: u8 = 100;
-const EXIT_TEMPERROR: u8 = 111;
 
 /// Longest line of `-p` output and of a warning.
 const MAX_LINE: usize = 1000;
@@ -55,27 +53,40 @@ fn main() -> ExitCode {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let check = match parse(&args) {
-        Ok(Request::Check(check)) => check,
-        Ok(Request::Version) => {
-            let line = format!("rmxcheck {}\n", env!("CARGO_PKG_VERSION"));
-            if std::io::stdout().write_all(line.as_bytes()).is_err() {
-                return ExitCode::from(EXIT_TEMPERROR);
-            }
-            return ExitCode::SUCCESS;
-        }
+    match run(&args) {
+        Ok(status) => ExitCode::from(status),
         Err(error) => {
-            let error = text::printable(&error, MAX_LINE);
-            let line = format!("rmxcheck: usage error: {error}; usage: {USAGE}\n");
-            // Nothing useful can be done if stderr is gone.
-            let _ = std::io::stderr().write_all(line.as_bytes());
-            return ExitCode::from(EXIT_USAGE);
+            let line = match &error {
+                Error::Usage(_) => format!("rmxcheck: {error}; usage: {USAGE}"),
+                // `rmxcheck ... | head`: a closed stdout ends the run quietly.
+                Error::Trouble { error, .. } if error.kind() == ErrorKind::BrokenPipe => {
+                    String::new()
+                }
+                Error::Trouble { .. } => format!("rmxcheck: fatal: {error}"),
+            };
+            if !line.is_empty() {
+                // Nothing useful can be done if stderr is gone.
+                let _ = writeln!(std::io::stderr(), "{}", text::printable(&line, MAX_LINE));
+            }
+            ExitCode::from(error.status())
+        }
+    }
+}
+
+/// Checks what the command line names, in order, and returns the exit
+/// status that all the results give together.
+fn run(args: &[String]) -> Result<u8, Error> {
+    let check = match parse(args).map_err(Error::Usage)? {
+        Request::Check(check) => check,
+        Request::Version => {
+            let line = format!("rmxcheck {}\n", env!("CARGO_PKG_VERSION"));
+            write_out(&line)?;
+            return Ok(0);
         }
     };
     let (config, misread) = Config::from_system();
     if let Some(misread) = misread {
-        let line = format!("rmxcheck: warning: {misread}");
-        let _ = writeln!(std::io::stderr(), "{}", text::printable(&line, MAX_LINE));
+        warn(&format!("rmxcheck: warning: {misread}"));
     }
     let mut outcomes = Vec::new();
     for (n, &ip) in check.addresses.iter().enumerate() {
@@ -92,22 +103,31 @@ fn main() -> ExitCode {
             }
             out.push_str(&report(&findings, &judgement, check.strict));
         }
-        let mut warned = String::new();
+        write_out(&out)?;
         for warning in warnings(&findings) {
-            let line = format!("rmxcheck: warning: {ip}: {warning}");
-            warned.push_str(&text::printable(&line, MAX_LINE));
-            warned.push('\n');
+            warn(&format!("rmxcheck: warning: {ip}: {warning}"));
         }
-        // A closed stdout (`rmxcheck ... | head`) ends the run quietly.
-        if std::io::stdout().write_all(out.as_bytes()).is_err()
-            || std::io::stdout().flush().is_err()
-        {
-            return ExitCode::from(EXIT_TEMPERROR);
-        }
-        let _ = std::io::stderr().write_all(warned.as_bytes());
         outcomes.push(judgement.outcome);
     }
-    ExitCode::from(exit_status(&outcomes, check.strict))
+    Ok(exit_status(&outcomes, check.strict))
+}
+
+/// Writes to stdout at once, so that the report and the warnings keep
+/// their order when both go to one terminal.
+fn write_out(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|error| Error::Trouble {
+            doing: "write the report".into(),
+            error,
+        })
+}
+
+/// One warning line on stderr, printable and bounded.
+fn warn(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{}", text::printable(line, MAX_LINE));
 }
 
 /// Reads the arguments after `argv[0]`, whatever they are; an argument
@@ -127,21 +147,15 @@ fn parse(args: &[String]) -> Result<Request, String> {
     if matches.opt_present("V") {
         return Ok(Request::Version);
     }
-    let mut prefixes = Prefixes::default();
-    if let Some(text) = matches.opt_strs("4").pop() {
-        prefixes.v4 = names::parse_v4(&text).map_err(|e| format!("-4: {e}"))?;
-    }
-    if let Some(text) = matches.opt_strs("6").pop() {
-        prefixes.v6 = names::parse_v6(&text).map_err(|e| format!("-6: {e}"))?;
-    }
-    let timeout = options::seconds(&matches, "T", 1, MAX_DNS_SECS)?.unwrap_or(DEFAULT_DNS_TIMEOUT);
+    let prefixes = options::prefixes(&matches)?;
+    let timeout = options::dns_timeout(&matches)?;
     if matches.free.is_empty() {
         return Err("no address to check".into());
     }
     let addresses = matches
         .free
         .iter()
-        .map(|word| address(word).ok_or_else(|| format!("not an address: {word:?}")))
+        .map(|word| client::address(word).ok_or_else(|| format!("not an address: {word:?}")))
         .collect::<Result<_, _>>()?;
     Ok(Request::Check(Check {
         prefixes,
@@ -152,20 +166,11 @@ fn parse(args: &[String]) -> Result<Request, String> {
     }))
 }
 
-/// An IPv4 or IPv6 address; `::ffff:a.b.c.d` is IPv4, as rmxsmtpd reads it.
-fn address(word: &str) -> Option<IpAddr> {
-    let ip: IpAddr = word.parse().ok()?;
-    Some(match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    })
-}
-
 /// The exit status for all the results (DESIGN.md §9).
 fn exit_status(outcomes: &[Outcome], strict: bool) -> u8 {
     let any = |wanted: &[Outcome]| outcomes.iter().any(|o| wanted.contains(o));
     if any(&[Outcome::TempError]) {
-        EXIT_TEMPERROR
+        exit::TROUBLE
     } else if any(&[Outcome::Fail]) || (strict && any(&[Outcome::NoList])) {
         EXIT_FAIL
     } else if any(&[Outcome::NoList]) {
@@ -248,7 +253,7 @@ fn report(findings: &Findings, judgement: &Judgement, strict: bool) -> String {
             "{client} is an address of {}, listed at {at}",
             judgement.why
         ),
-        Outcome::Fail if matches!(findings_list(findings, &judgement.name), Some(List::Null)) => {
+        Outcome::Fail if matches!(deciding_list(findings, &judgement.name), Some(List::Null)) => {
             format!("{at} publishes a null MX: no host of that network may send")
         }
         Outcome::Fail => format!(
@@ -265,25 +270,6 @@ fn report(findings: &Findings, judgement: &Judgement, strict: bool) -> String {
     out
 }
 
-/// The list of the name that decided.
-fn findings_list<'a>(findings: &'a Findings, name: &Option<Name>) -> Option<&'a List> {
-    let name = name.as_ref()?;
-    findings
-        .names
-        .iter()
-        .find(|entry| &entry.name == name)
-        .map(|entry| &entry.list)
-}
-
-/// "none of the 2 exchanges", from the list that decided.
-fn not_among(findings: &Findings, judgement: &Judgement) -> String {
-    match findings_list(findings, &judgement.name) {
-        Some(List::Exchanges { hosts, .. }) if hosts.len() == 1 => "not the one exchange".into(),
-        Some(List::Exchanges { hosts, .. }) => format!("none of the {} exchanges", hosts.len()),
-        _ => "not among the exchanges".into(),
-    }
-}
-
 fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
@@ -292,76 +278,10 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-/// The record type that holds the client's family of address.
-fn family(client: IpAddr) -> &'static str {
-    match client {
-        IpAddr::V4(_) => "IPv4 (A)",
-        IpAddr::V6(_) => "IPv6 (AAAA)",
-    }
-}
-
-/// The mistakes in the published lists that these findings show.
-fn warnings(findings: &Findings) -> Vec<String> {
-    let client = findings.client;
-    let mut warnings = Vec::new();
-    let mut more_specific: Option<(u8, String)> = None;
-    for entry in &findings.names {
-        let name = trimmed(&entry.name);
-        let has_list = matches!(entry.list, List::Null | List::Exchanges { .. });
-        if let (true, Some((prefix, specific))) = (has_list, &more_specific) {
-            warnings.push(format!(
-                "the list at {name} (/{}) is shadowed by the list at {specific} (/{prefix}), \
-                 which decides for this address",
-                entry.prefix
-            ));
-        }
-        if has_list && more_specific.is_none() {
-            more_specific = Some((entry.prefix, name.clone()));
-        }
-        let List::Exchanges {
-            hosts,
-            ignored,
-            null_dropped,
-        } = &entry.list
-        else {
-            continue;
-        };
-        if *ignored > 0 {
-            warnings.push(format!(
-                "{name} has {} exchanges: only the first {MAX_EXCHANGES} by preference are used, \
-                 {ignored} ignored",
-                hosts.len() + ignored
-            ));
-        }
-        if *null_dropped {
-            warnings.push(format!(
-                "{name} has a null MX beside other MX records (RFC 7505 forbids it): \
-                 the null MX is ignored"
-            ));
-        }
-        for exchange in hosts {
-            let host = trimmed(&exchange.host);
-            let problem = match &exchange.addrs {
-                Addrs::Missing(Answer::NxDomain) => "does not resolve (NXDOMAIN)".to_string(),
-                Addrs::Missing(_) => format!("has no {} address", family(client)),
-                Addrs::Found(found) if found.is_empty() => {
-                    format!("has no {} address", family(client))
-                }
-                Addrs::Literal(_) if client.is_ipv6() => {
-                    "is an IPv4 address literal: it never matches an IPv6 client".to_string()
-                }
-                Addrs::Failed(error) => format!("could not be resolved: {error}"),
-                _ => continue,
-            };
-            warnings.push(format!("exchange {host} of {name} {problem}"));
-        }
-    }
-    warnings
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hickory_proto::rr::Name;
     use rmxsmtpd::dns;
     use rmxsmtpd::lookup::{Exchange, NameFindings};
 
@@ -589,100 +509,5 @@ mod tests {
             text.ends_with("result: temperror: 113.0.203.in-addr.arpa: timeout after 10 s\n"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn warnings_for_mistakes() {
-        let f = findings(
-            "2001:db8:1:2::25",
-            vec![
-                (
-                    64,
-                    "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
-                    List::Exchanges {
-                        hosts: vec![
-                            exchange("v4only.example.net.", Addrs::Missing(Answer::NoData)),
-                            exchange("empty.example.net.", Addrs::Found(vec![])),
-                            exchange(
-                                "203.0.113.1.",
-                                Addrs::Literal("203.0.113.1".parse().unwrap()),
-                            ),
-                            exchange(
-                                "slow.example.net.",
-                                Addrs::Failed(dns::Error::ServersFailed("SERVFAIL".into())),
-                            ),
-                            exchange("ok.example.net.", Addrs::Found(vec![ip("2001:db8::25")])),
-                        ],
-                        ignored: 3,
-                        null_dropped: true,
-                    },
-                ),
-                (48, "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", List::Null),
-            ],
-        );
-        let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
-        let z48 = "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
-        assert_eq!(
-            warnings(&f),
-            [
-                format!(
-                    "{z64} has 8 exchanges: only the first 20 by preference are used, 3 ignored"
-                ),
-                format!(
-                    "{z64} has a null MX beside other MX records (RFC 7505 forbids it): the null MX is ignored"
-                ),
-                format!("exchange v4only.example.net of {z64} has no IPv6 (AAAA) address"),
-                format!("exchange empty.example.net of {z64} has no IPv6 (AAAA) address"),
-                format!(
-                    "exchange 203.0.113.1 of {z64} is an IPv4 address literal: it never matches an IPv6 client"
-                ),
-                format!(
-                    "exchange slow.example.net of {z64} could not be resolved: no server answered: SERVFAIL"
-                ),
-                format!(
-                    "the list at {z48} (/48) is shadowed by the list at {z64} (/64), which decides for this address"
-                ),
-            ]
-        );
-    }
-
-    #[test]
-    fn no_warnings_for_a_good_list() {
-        let f = findings(
-            "198.51.100.10",
-            vec![
-                (
-                    32,
-                    "10.100.51.198.in-addr.arpa.",
-                    List::Unpublished(Answer::NxDomain),
-                ),
-                (
-                    24,
-                    "100.51.198.in-addr.arpa.",
-                    list(vec![
-                        exchange(
-                            "198.51.100.5.",
-                            Addrs::Literal("198.51.100.5".parse().unwrap()),
-                        ),
-                        exchange("mx.example.net.", Addrs::Found(vec![ip("198.51.100.6")])),
-                    ]),
-                ),
-                (
-                    16,
-                    "51.198.in-addr.arpa.",
-                    List::Unpublished(Answer::NoData),
-                ),
-            ],
-        );
-        assert!(warnings(&f).is_empty(), "{:?}", warnings(&f));
-        // A broader list shadowed by a more specific one that is a null MX.
-        let f = findings(
-            "198.51.100.10",
-            vec![
-                (24, "100.51.198.in-addr.arpa.", List::Null),
-                (16, "51.198.in-addr.arpa.", list(vec![])),
-            ],
-        );
-        assert_eq!(warnings(&f).len(), 1);
     }
 }
