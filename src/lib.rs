@@ -6,7 +6,8 @@
 //! (pass, fail, none, temperror, skip; accept or reject) → an action:
 //! [`exec`] the SMTP daemon, or hold a [`session`] that refuses mail.
 //! [`findings`] reads what the lookup found beyond the verdict: the
-//! mistakes in a list, the notes for the log.
+//! mistakes in a list, the notes for the log. [`hosts`] has a host name's
+//! addresses and an address's PTR names, for a publisher's check.
 //! [`options`] reads the command line; [`exit`] says how a run ends; [`log`]
 //! writes the one line per connection; [`text`] keeps what reaches the wire
 //! printable.
@@ -17,6 +18,7 @@ pub mod dns;
 pub mod exec;
 pub mod exit;
 pub mod findings;
+pub mod hosts;
 pub mod log;
 pub mod lookup;
 pub mod names;
