@@ -80,17 +80,11 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(status) => ExitCode::from(status),
         Err(error) => {
-            let line = match &error {
-                Error::Usage(_) => format!("rmxcheck: {error}; usage: {USAGE}"),
+            match &error {
                 // `rmxcheck ... | head`: a closed stdout ends the run quietly.
-                Error::Trouble { error, .. } if error.kind() == ErrorKind::BrokenPipe => {
-                    String::new()
-                }
-                Error::Trouble { .. } => format!("rmxcheck: fatal: {error}"),
-            };
-            if !line.is_empty() {
-                // Nothing useful can be done if stderr is gone.
-                let _ = writeln!(std::io::stderr(), "{}", text::printable(&line, MAX_LINE));
+                Error::Trouble { error, .. } if error.kind() == ErrorKind::BrokenPipe => {}
+                Error::Usage(_) => warn(&format!("rmxcheck: {error}; usage: {USAGE}")),
+                Error::Trouble { .. } => warn(&format!("rmxcheck: fatal: {error}")),
             }
             ExitCode::from(error.status())
         }
@@ -320,7 +314,8 @@ fn write_out(text: &str) -> Result<(), Error> {
         })
 }
 
-/// One warning line on stderr, printable and bounded.
+/// One line on stderr, printable and bounded. Nothing useful can be done
+/// if stderr is gone.
 fn warn(line: &str) {
     let _ = writeln!(std::io::stderr(), "{}", text::printable(line, MAX_LINE));
 }
