@@ -81,9 +81,9 @@ fn run(args: &[OsString]) -> Result<(), Error> {
         Screen::Lookup => {
             let judgement = match client {
                 Ok(ip) => {
-                    let (findings, misread) = look_up(ip, &options);
-                    notes = findings::notes(&findings, misread);
-                    judge(&findings).unwrap_or_else(|| {
+                    let (found, misread) = look_up(ip, &options);
+                    notes = findings::notes(&found, misread);
+                    judge(&found).unwrap_or_else(|| {
                         Judgement::new(Outcome::TempError, None, "lookup did not finish")
                     })
                 }
