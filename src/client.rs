@@ -35,9 +35,13 @@ pub fn client_address(
     })
 }
 
-/// An IPv4 or IPv6 address; IPv6 may carry a `%zone`, which is dropped.
 fn parse(value: &OsString) -> Option<IpAddr> {
-    let text = value.to_str()?;
+    address(value.to_str()?)
+}
+
+/// An IPv4 or IPv6 address as rmxsmtpd reads it: IPv6 may carry a `%zone`,
+/// which is dropped, and `::ffff:a.b.c.d` is IPv4.
+pub fn address(text: &str) -> Option<IpAddr> {
     let ip = match text.split_once('%') {
         Some((v6, zone)) if !zone.is_empty() => IpAddr::V6(v6.parse::<Ipv6Addr>().ok()?),
         Some(_) => return None,
@@ -46,7 +50,8 @@ fn parse(value: &OsString) -> Option<IpAddr> {
     Some(unmap(ip))
 }
 
-fn unmap(ip: IpAddr) -> IpAddr {
+/// An IPv4-mapped IPv6 address as the IPv4 address it maps.
+pub fn unmap(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,

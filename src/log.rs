@@ -173,7 +173,7 @@ mod tests {
             "198.51.100.10 pass 100.51.198.in-addr.arpa accept"
         );
         assert_eq!(
-            entry(Outcome::None, None, None).format(),
+            entry(Outcome::NoList, None, None).format(),
             "198.51.100.10 none - accept"
         );
         assert_eq!(
@@ -205,7 +205,7 @@ mod tests {
         let reject = Some("554 5.7.1 no");
         assert!(entry(Outcome::Fail, None, reject).worth_logging_quietly());
         assert!(entry(Outcome::TempError, None, None).worth_logging_quietly());
-        for outcome in [Outcome::Pass, Outcome::None, Outcome::Skip, Outcome::Fail] {
+        for outcome in [Outcome::Pass, Outcome::NoList, Outcome::Skip, Outcome::Fail] {
             assert!(!entry(outcome, None, None).worth_logging_quietly());
         }
     }

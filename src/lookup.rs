@@ -75,7 +75,7 @@ pub enum Addrs {
 
 impl Findings {
     /// Nothing known yet of the lists at `names` for `client`.
-    pub fn pending(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
+    pub fn new(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
         Findings {
             client,
             names: names
@@ -117,17 +117,14 @@ pub fn lookup(
     timeout: Duration,
     enough: impl Fn(&Findings) -> bool,
 ) -> Findings {
-    let mut findings = Findings::pending(client, names);
+    let mut findings = Findings::new(client, names);
     let mut resolver = Resolver::new(config, timeout);
     let mut waiting: BTreeMap<QueryId, Waiter> = BTreeMap::new();
     for (i, entry) in findings.names.iter().enumerate() {
         let id = resolver.submit(entry.name.clone(), RecordType::MX);
         waiting.insert(id, Waiter::List(i));
     }
-    let family = match client {
-        IpAddr::V4(_) => RecordType::A,
-        IpAddr::V6(_) => RecordType::AAAA,
-    };
+    let family = record_type(client);
     // Every host name is asked once, whichever lists name it.
     let mut asked: BTreeMap<String, QueryId> = BTreeMap::new();
     let mut known: BTreeMap<String, Addrs> = BTreeMap::new();
@@ -175,6 +172,22 @@ pub fn lookup(
         }
     }
     findings
+}
+
+/// The record type that holds addresses of `ip`'s family.
+pub fn record_type(ip: IpAddr) -> RecordType {
+    match ip {
+        IpAddr::V4(_) => RecordType::A,
+        IpAddr::V6(_) => RecordType::AAAA,
+    }
+}
+
+/// The family of `ip`, with the record type that holds it, for people.
+pub fn family(ip: IpAddr) -> &'static str {
+    match ip {
+        IpAddr::V4(_) => "IPv4 (A)",
+        IpAddr::V6(_) => "IPv6 (AAAA)",
+    }
 }
 
 /// The list an MX query's outcome gives (RFC 7505 for the null MX).
@@ -368,8 +381,8 @@ mod tests {
             List::Unpublished(Answer::NoData)
         );
         assert_eq!(
-            list_from(Err(dns::Error::CnameLoop)),
-            List::Failed(dns::Error::CnameLoop)
+            list_from(Err(dns::Error::CnameChain)),
+            List::Failed(dns::Error::CnameChain)
         );
     }
 

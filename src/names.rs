@@ -2,9 +2,12 @@
 //! of the client's network (rmxsmtpd(8), Where the list is; RFC 1035 §3.5 for
 //! in-addr.arpa, RFC 3596 §2.5 for ip6.arpa).
 
-use std::net::IpAddr;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hickory_proto::rr::Name;
+
+use crate::client;
 
 /// Prefix lengths to look at, most specific first, for each family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +51,78 @@ fn parse(text: &str, step: u8, max: u8, family: &str) -> Result<Vec<u8>, String>
     prefixes.sort_unstable_by(|a, b| b.cmp(a));
     prefixes.dedup();
     Ok(prefixes)
+}
+
+/// A network as a publisher names it, `198.51.100.0/24`: an address, its
+/// host bits cleared, and a prefix length on a boundary rmxsmtpd queries
+/// (octets for IPv4, nibbles for IPv6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network {
+    pub address: IpAddr,
+    pub len: u8,
+}
+
+impl Network {
+    /// Reads `ADDRESS/LEN`; the address as rmxsmtpd reads a client's.
+    pub fn parse(text: &str) -> Result<Network, String> {
+        let (address, len) = text
+            .split_once('/')
+            .ok_or_else(|| format!("not a network: {text:?}"))?;
+        let address =
+            client::address(address).ok_or_else(|| format!("not a network address: {text:?}"))?;
+        let lens = match address {
+            IpAddr::V4(_) if !len.contains(',') => parse_v4(len)?,
+            IpAddr::V6(_) if !len.contains(',') => parse_v6(len)?,
+            _ => return Err(format!("not one prefix length: {text:?}")),
+        };
+        Ok(Network::new(address, lens[0]))
+    }
+
+    fn new(address: IpAddr, len: u8) -> Network {
+        let address = match address {
+            IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask32(len))),
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask128(len))),
+        };
+        Network { address, len }
+    }
+
+    /// Whether `ip` lies inside the network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        ip.is_ipv4() == self.address.is_ipv4() && Network::new(ip, self.len) == *self
+    }
+
+    /// The name rmxsmtpd queries for every client of the network.
+    pub fn name(&self) -> Name {
+        let prefixes = Prefixes {
+            v4: vec![self.len],
+            v6: vec![self.len],
+        };
+        let (_, name) = reverse_names(self.address, &prefixes).remove(0);
+        name
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.len)
+    }
+}
+
+fn mask32(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
+}
+
+fn mask128(len: u8) -> u128 {
+    u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0)
+}
+
+/// The name of `ip`'s PTR records: the reverse name of the whole address.
+pub fn pointer_name(ip: IpAddr) -> Name {
+    Network {
+        address: ip,
+        len: if ip.is_ipv4() { 32 } else { 128 },
+    }
+    .name()
 }
 
 /// The names to query for `client`, most specific first, with their prefix.
@@ -149,6 +224,56 @@ mod tests {
         assert_eq!(
             got,
             ["128 d.c.b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."]
+        );
+    }
+
+    #[test]
+    fn networks() {
+        let net = |text: &str| Network::parse(text).map(|n| (n.to_string(), n.name().to_string()));
+        assert_eq!(
+            net("198.51.100.0/24"),
+            Ok(("198.51.100.0/24".into(), "100.51.198.in-addr.arpa.".into()))
+        );
+        // Host bits are cleared; a mapped address is IPv4; a zone is dropped.
+        assert_eq!(net("198.51.100.77/16").unwrap().0, "198.51.0.0/16");
+        assert_eq!(net("::ffff:198.51.100.9/24").unwrap().0, "198.51.100.0/24");
+        assert_eq!(
+            net("2001:db8:1:2::/64"),
+            Ok((
+                "2001:db8:1:2::/64".into(),
+                "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.".into()
+            ))
+        );
+        assert_eq!(net("fe80::1%eth0/64").unwrap().0, "fe80::/64");
+        assert_eq!(net("0.0.0.0/8").unwrap().1, "0.in-addr.arpa.");
+        assert_eq!(net("2001:db8::1/128").unwrap().0, "2001:db8::1/128");
+        for bad in [
+            "198.51.100.0/20",
+            "198.51.100.0/0",
+            "198.51.100.0/33",
+            "198.51.100.0/24,16",
+            "198.51.100.0/",
+            "2001:db8::/66",
+            "2001:db8::/132",
+            "198.51.100/24",
+            "host.example/24",
+        ] {
+            assert!(Network::parse(bad).is_err(), "{bad}");
+        }
+        let error = Network::parse("198.51.100.0/20").unwrap_err();
+        assert!(error.contains("multiple of 8 from 8 to 32"), "{error}");
+        let error = Network::parse("2001:db8::/66").unwrap_err();
+        assert!(error.contains("multiple of 4 from 4 to 128"), "{error}");
+        let v6 = Network::parse("2001:db8:1:2::/64").unwrap();
+        assert!(v6.contains("2001:db8:1:2::25".parse().unwrap()));
+        assert!(!v6.contains("2001:db8:1:3::25".parse().unwrap()));
+        assert!(!v6.contains("198.51.100.1".parse().unwrap()));
+        let v4 = Network::parse("198.51.100.0/24").unwrap();
+        assert!(v4.contains("198.51.100.255".parse().unwrap()));
+        assert!(!v4.contains("198.51.101.0".parse().unwrap()));
+        assert_eq!(
+            pointer_name("198.51.100.5".parse().unwrap()).to_string(),
+            "5.100.51.198.in-addr.arpa."
         );
     }
 

@@ -19,10 +19,10 @@ pub const USAGE: &str = "rmxsmtpd [-bBcCnqs] [-d YYYY-MM-DD] [-t SECONDS] [-T SE
                          [-h NAME] [-4 PREFIXES] [-6 PREFIXES] program [arg ...]";
 
 const DEFAULT_SESSION: Duration = Duration::from_secs(60);
-pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_NAME: &str = "rmxsmtpd.local";
 const MAX_SESSION_SECS: u64 = 86_400;
-pub const MAX_DNS_SECS: u64 = 3_600;
+const MAX_DNS_SECS: u64 = 3_600;
 const MAX_NAME: usize = 255;
 /// Longest error text: an argument may be as long as the kernel allows.
 const MAX_ERROR: usize = 200;
@@ -120,13 +120,7 @@ fn read(args: &[OsString]) -> Result<Options, String> {
     if last_s > last_d {
         policy.unpublished = Unpublished::Reject;
     }
-    let mut prefixes = Prefixes::default();
-    if let Some(text) = matches.opt_strs("4").pop() {
-        prefixes.v4 = names::parse_v4(&text).map_err(|e| format!("-4: {e}"))?;
-    }
-    if let Some(text) = matches.opt_strs("6").pop() {
-        prefixes.v6 = names::parse_v6(&text).map_err(|e| format!("-6: {e}"))?;
-    }
+    let prefixes = prefixes(&matches)?;
     let name = match matches.opt_strs("h").pop() {
         Some(name) if name.is_empty() => return Err("-h wants a name".into()),
         Some(name) => text::printable(&name, MAX_NAME),
@@ -137,11 +131,29 @@ fn read(args: &[OsString]) -> Result<Options, String> {
         dry_run: matches.opt_present("n"),
         quiet: matches.opt_present("q"),
         session_limit: seconds(&matches, "t", 0, MAX_SESSION_SECS)?.unwrap_or(DEFAULT_SESSION),
-        dns_timeout: seconds(&matches, "T", 1, MAX_DNS_SECS)?.unwrap_or(DEFAULT_DNS_TIMEOUT),
+        dns_timeout: dns_timeout(&matches)?,
         name,
         prefixes,
         program,
     })
+}
+
+/// `-4` and `-6`, the prefix lengths to query, as both programs read them:
+/// the last of each counts.
+pub fn prefixes(matches: &Matches) -> Result<Prefixes, String> {
+    let mut prefixes = Prefixes::default();
+    if let Some(text) = matches.opt_strs("4").pop() {
+        prefixes.v4 = names::parse_v4(&text).map_err(|e| format!("-4: {e}"))?;
+    }
+    if let Some(text) = matches.opt_strs("6").pop() {
+        prefixes.v6 = names::parse_v6(&text).map_err(|e| format!("-6: {e}"))?;
+    }
+    Ok(prefixes)
+}
+
+/// `-T`, the deadline of the whole DNS lookup, as both programs read it.
+pub fn dns_timeout(matches: &Matches) -> Result<Duration, String> {
+    Ok(seconds(matches, "T", 1, MAX_DNS_SECS)?.unwrap_or(DEFAULT_DNS_TIMEOUT))
 }
 
 /// Splits the options from the program, as getopt(3) does: the program
@@ -220,7 +232,7 @@ fn last_wins(matches: &Matches, on: &str, off: &str) -> bool {
 
 /// The value of a whole-seconds option from `min` to `max`; the last one
 /// given wins. Shared with rmxcheck's `-T`.
-pub fn seconds(
+fn seconds(
     matches: &Matches,
     option: &str,
     min: u64,

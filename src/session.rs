@@ -59,7 +59,7 @@ impl Dialogue {
     }
 
     /// The line that ends a session that ran out of time (RFC 5321 §3.8).
-    pub fn timeout(&self) -> String {
+    pub fn timeout_reply(&self) -> String {
         format!("421 4.4.2 {} timeout, closing connection\r\n", self.name)
     }
 
@@ -146,7 +146,7 @@ pub fn hold(name: &str, refusal: &str, limit: Duration) -> io::Result<()> {
         let now = Instant::now();
         if now >= deadline {
             let mut last = out;
-            last.extend_from_slice(dialogue.timeout().as_bytes());
+            last.extend_from_slice(dialogue.timeout_reply().as_bytes());
             // Best effort: a client that does not read loses the line.
             let _ = write_until(&last, now);
             return finish();

@@ -32,7 +32,9 @@ const TEMPERROR_MESSAGE: &str = "Reverse MX lookup for [%i] failed; try again la
 pub enum Outcome {
     Pass,
     Fail,
-    None,
+    /// No list at any name queried: "none" in the log, `RMXRESULT` and the
+    /// manual's table.
+    NoList,
     TempError,
     Skip,
 }
@@ -41,7 +43,7 @@ impl Outcome {
     pub const ALL: [Outcome; 5] = [
         Outcome::Pass,
         Outcome::Fail,
-        Outcome::None,
+        Outcome::NoList,
         Outcome::TempError,
         Outcome::Skip,
     ];
@@ -51,7 +53,7 @@ impl Outcome {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
-            Outcome::None => "none",
+            Outcome::NoList => "none",
             Outcome::TempError => "temperror",
             Outcome::Skip => "skip",
         }
@@ -124,7 +126,7 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
             }
         }
     }
-    Some(Judgement::new(Outcome::None, None, "no list"))
+    Some(Judgement::new(Outcome::NoList, None, "no list"))
 }
 
 /// What a network that publishes no list gets.
@@ -250,7 +252,7 @@ pub fn decide(judgement: &Judgement, policy: &Policy, today: Date, client: &str)
     match judgement.outcome {
         Outcome::Pass | Outcome::Skip => Action::Accept,
         Outcome::Fail => refuse(policy.permanent && !judgement.cut),
-        Outcome::None => match policy.unpublished {
+        Outcome::NoList => match policy.unpublished {
             Unpublished::Accept => Action::Accept,
             Unpublished::Reject => refuse(policy.permanent),
             Unpublished::RejectFrom(day) if today >= day => refuse(policy.permanent),
@@ -353,10 +355,10 @@ mod tests {
             (vec![list(vec![on()])], Some((Pass, Some(0)))),
             (vec![list(vec![off()])], Some((Fail, Some(0)))),
             (vec![List::Null], Some((Fail, Some(0)))),
-            (vec![nx()], Some((None, Option::None))),
-            (vec![nodata()], Some((None, Option::None))),
+            (vec![nx()], Some((NoList, None))),
+            (vec![nodata()], Some((NoList, None))),
             (vec![List::Failed(timeout())], Some((TempError, Some(0)))),
-            (vec![List::Pending], Option::None),
+            (vec![List::Pending], None),
             (vec![list(vec![literal_on()])], Some((Pass, Some(0)))),
             (vec![list(vec![literal_off()])], Some((Fail, Some(0)))),
             // Exchanges that add nothing.
@@ -369,9 +371,9 @@ mod tests {
             ),
             (vec![list(vec![broken(), on()])], Some((Pass, Some(0)))),
             // Unresolved exchanges: not known yet, unless one matched.
-            (vec![list(vec![pending(), off()])], Option::None),
+            (vec![list(vec![pending(), off()])], None),
             (vec![list(vec![pending(), on()])], Some((Pass, Some(0)))),
-            (vec![list(vec![pending(), broken()])], Option::None),
+            (vec![list(vec![pending(), broken()])], None),
             // Two names: the most specific with a list decides.
             (
                 vec![list(vec![off()]), list(vec![on()])],
@@ -384,19 +386,19 @@ mod tests {
             (vec![nx(), list(vec![on()])], Some((Pass, Some(1)))),
             (vec![nodata(), list(vec![off()])], Some((Fail, Some(1)))),
             (vec![nx(), List::Null], Some((Fail, Some(1)))),
-            (vec![nx(), nodata()], Some((None, Option::None))),
+            (vec![nx(), nodata()], Some((NoList, None))),
             (vec![List::Null, list(vec![on()])], Some((Fail, Some(0)))),
             // A more specific name that failed or has not answered stands in the way.
             (
                 vec![List::Failed(timeout()), list(vec![on()])],
                 Some((TempError, Some(0))),
             ),
-            (vec![List::Pending, list(vec![on()])], Option::None),
+            (vec![List::Pending, list(vec![on()])], None),
             (
                 vec![nx(), List::Failed(timeout())],
                 Some((TempError, Some(1))),
             ),
-            (vec![nx(), List::Pending], Option::None),
+            (vec![nx(), List::Pending], None),
             // A broader name that has not answered does not matter once a
             // more specific one decided.
             (vec![list(vec![on()]), List::Pending], Some((Pass, Some(0)))),
@@ -406,7 +408,7 @@ mod tests {
                 Some((Fail, Some(0))),
             ),
             // No names at all (no prefixes for this family).
-            (vec![], Some((None, Option::None))),
+            (vec![], Some((NoList, None))),
         ];
         for (n, (lists, want)) in cases.into_iter().enumerate() {
             let f = findings(lists);

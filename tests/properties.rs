@@ -139,7 +139,7 @@ fn dns_error() -> impl Strategy<Value = dns::Error> {
     prop_oneof![
         (0u64..100).prop_map(|s| dns::Error::Timeout(Duration::from_secs(s))),
         any::<String>().prop_map(dns::Error::ServersFailed),
-        Just(dns::Error::CnameLoop),
+        Just(dns::Error::CnameChain),
     ]
 }
 
@@ -557,7 +557,7 @@ proptest! {
             return Ok(());
         };
         let Some(name) = &judgement.name else {
-            prop_assert_eq!(judgement.outcome, Outcome::None);
+            prop_assert_eq!(judgement.outcome, Outcome::NoList);
             prop_assert!(!judgement.cut);
             prop_assert!(findings.names.iter().all(|e| matches!(e.list, List::Unpublished(_))));
             return Ok(());

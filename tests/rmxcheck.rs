@@ -5,7 +5,8 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::responder::{Behaviour, DeadServer, Responder, Zone};
@@ -23,6 +24,24 @@ fn run(dns: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run rmxcheck")
+}
+
+/// rmxcheck as [`run`] does, with `input` on its stdin.
+fn run_with_input(dns: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DNSCACHEIP", dns)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rmxcheck");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    stdin.write_all(input.as_bytes()).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("wait for rmxcheck")
 }
 
 fn stdout(output: &Output) -> String {
@@ -325,8 +344,10 @@ fn usage_errors_are_one_line_and_ask_nothing() {
         &["-x", "198.51.100.5"],
         &["-T", "0", "198.51.100.5"],
         &["-4", "20", "198.51.100.5"],
-        &["198.51.100.5", "mx1.example.net"],
         &["198.51.100.5", "198.51.100"],
+        &["198.51.100.5", "mx_1.example.net"],
+        &["198.51.100.5", "198.51.100.0/20"],
+        &["2001:db8::/66", "198.51.100.5"],
     ] {
         let output = run(&dns.addr().to_string(), args);
         assert_eq!(output.status.code(), Some(100), "rmxcheck {args:?}");
@@ -357,4 +378,278 @@ fn a_system_error_is_said_in_words() {
          TCP: connection refused\n"
     );
     assert_eq!(output.status.code(), Some(111));
+}
+
+#[test]
+fn a_network_len_not_on_a_queried_boundary_is_a_usage_error_naming_the_lengths() {
+    let dns = Responder::start(two_mtas());
+    for (network, lengths) in [
+        ("198.51.100.0/20", "a multiple of 8 from 8 to 32"),
+        ("2001:db8:1:2::/62", "a multiple of 4 from 4 to 128"),
+    ] {
+        let output = run(&dns.addr().to_string(), &[network]);
+        assert_eq!(output.status.code(), Some(100), "{network}");
+        let error = warnings(&output);
+        assert_eq!(error.len(), 1, "{error:?}");
+        assert!(error[0].contains(lengths), "{error:?}");
+    }
+    assert_eq!(dns.total_queries(), 0);
+}
+
+/// The reverse name of a whole address, where its PTR records are.
+fn ptr_name(ip: &str) -> String {
+    match ip.parse().unwrap() {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        std::net::IpAddr::V6(v6) => {
+            let hex: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
+            let mut labels: Vec<String> = hex.chars().rev().map(String::from).collect();
+            labels.push("ip6.arpa".into());
+            labels.join(".")
+        }
+    }
+}
+
+/// A /24 whose list names an exchange inside it with a PTR that points
+/// back, one outside it whose PTR points elsewhere, and one with no PTR.
+fn publisher_zone() -> Zone {
+    Zone::new()
+        .mx(Z24, 10, "mx1.example.net")
+        .mx(Z24, 20, "relay.example.org")
+        .mx(Z24, 30, "bare.example.net")
+        .a("mx1.example.net", "198.51.100.5")
+        .a("relay.example.org", "203.0.113.9")
+        .a("bare.example.net", "198.51.100.7")
+        .ptr(&ptr_name("198.51.100.5"), "mx1.example.net")
+        .ptr(&ptr_name("203.0.113.9"), "other.example.org")
+        .a("other.example.org", "203.0.113.10")
+}
+
+#[test]
+fn a_v4_network_from_the_publishers_side() {
+    let dns = Responder::start(publisher_zone());
+    let output = run(&dns.addr().to_string(), &["198.51.100.0/24"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.0/24\n\
+         \x20 /24 100.51.198.in-addr.arpa: list of 3 exchanges\n\
+         \x20   MX 10 mx1.example.net: 198.51.100.5\n\
+         \x20     198.51.100.5: inside the network; PTR mx1.example.net, which points back\n\
+         \x20   MX 20 relay.example.org: 203.0.113.9\n\
+         \x20     203.0.113.9: outside the network; PTR other.example.org, which does not \
+         point back\n\
+         \x20   MX 30 bare.example.net: 198.51.100.7\n\
+         \x20     198.51.100.7: inside the network; no PTR (NXDOMAIN)\n\
+         \x20 result: pass: this list lets these addresses send: 198.51.100.5 203.0.113.9 \
+         198.51.100.7\n"
+    );
+    assert!(warnings(&output).is_empty(), "{:?}", warnings(&output));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(dns.queries(Z24, "MX"), 1, "the name queried is the /24's");
+    assert_eq!(dns.queries(&ptr_name("203.0.113.9"), "PTR"), 1);
+    assert_eq!(
+        dns.queries("other.example.org", "A"),
+        1,
+        "PTR followed back"
+    );
+    // Host bits are cleared; -p says the same in one line.
+    let output = run(&dns.addr().to_string(), &["-p", "198.51.100.77/24"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.0/24 pass 100.51.198.in-addr.arpa 198.51.100.5 203.0.113.9 198.51.100.7\n"
+    );
+}
+
+#[test]
+fn a_v6_network_whose_exchanges_all_lie_outside_it_is_warned_about() {
+    let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let dns = Responder::start(
+        Zone::new()
+            .mx(z64, 10, "mx6.example.net")
+            .aaaa("mx6.example.net", "2001:db8:9::25")
+            .ptr(&ptr_name("2001:db8:9::25"), "mx6.example.net"),
+    );
+    let output = run(&dns.addr().to_string(), &["2001:db8:1:2::/64"]);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "2001:db8:1:2::/64\n\
+             \x20 /64 {z64}: list of 1 exchange\n\
+             \x20   MX 10 mx6.example.net: 2001:db8:9::25\n\
+             \x20     2001:db8:9::25: outside the network; PTR mx6.example.net, which points back\n\
+             \x20 result: pass: this list lets these addresses send: 2001:db8:9::25\n"
+        )
+    );
+    assert_eq!(
+        warnings(&output),
+        [format!(
+            "rmxcheck: warning: 2001:db8:1:2::/64: no exchange listed at {z64} lies inside the \
+             network"
+        )]
+    );
+    assert_eq!(output.status.code(), Some(0), "a warning, not a failure");
+    assert_eq!(
+        dns.queries("mx6.example.net", "AAAA"),
+        2,
+        "the exchange, then the PTR name"
+    );
+}
+
+#[test]
+fn network_exit_statuses() {
+    let dns = Responder::start(publisher_zone().null_mx("113.0.203.in-addr.arpa").mx(
+        "2.0.192.in-addr.arpa",
+        10,
+        "gone.example.net",
+    ));
+    let dns = dns.addr().to_string();
+    let cases: [(&[&str], &str, i32); 5] = [
+        (
+            &["203.0.113.0/24"],
+            "203.0.113.0/24 fail 113.0.203.in-addr.arpa null MX\n",
+            1,
+        ),
+        (
+            &["192.0.2.0/24"],
+            "192.0.2.0/24 fail 2.0.192.in-addr.arpa no exchange has an address\n",
+            1,
+        ),
+        (&["198.18.0.0/16"], "198.18.0.0/16 none - no list\n", 2),
+        (
+            &["-s", "198.18.0.0/16"],
+            "198.18.0.0/16 none - no list\n",
+            1,
+        ),
+        (
+            &["2001:db8::/48", "198.51.100.0/24"],
+            "2001:db8::/48 none - no list\n\
+             198.51.100.0/24 pass 100.51.198.in-addr.arpa 198.51.100.5 203.0.113.9 198.51.100.7\n",
+            2,
+        ),
+    ];
+    for (args, want, status) in cases {
+        let mut args = args.to_vec();
+        args.insert(0, "-p");
+        let output = run(&dns, &args);
+        assert_eq!(stdout(&output), want, "rmxcheck {args:?}");
+        assert_eq!(output.status.code(), Some(status), "rmxcheck {args:?}");
+    }
+}
+
+#[test]
+fn a_dead_server_is_a_temporary_error_for_a_network() {
+    let dead = DeadServer::start();
+    let output = run(
+        &dead.addr().to_string(),
+        &["-p", "-T", "1", "198.51.100.0/24"],
+    );
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.0/24 temperror 100.51.198.in-addr.arpa timeout after 1 s\n"
+    );
+    assert_eq!(output.status.code(), Some(111));
+}
+
+#[test]
+fn targets_from_stdin_one_a_line() {
+    let dns = Responder::start(publisher_zone());
+    let dns = dns.addr().to_string();
+    let input = "# clients of the day\n\
+                 198.51.100.5\n\
+                 \n\
+                 \x20 203.0.113.9 \r\n\
+                 198.51.100.0/24\n\
+                 mx1.example.net\n\
+                 198.51.100";
+    let output = run_with_input(&dns, &["-p", "-"], input);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n\
+         203.0.113.9 none - no list\n\
+         198.51.100.0/24 pass 100.51.198.in-addr.arpa 198.51.100.5 203.0.113.9 198.51.100.7\n\
+         198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        ["rmxcheck: line 7: not an address, network or host name: \"198.51.100\""]
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(100),
+        "a bad line is a usage error"
+    );
+    // Without the bad line, the results decide; arguments and stdin mix.
+    let output = run_with_input(&dns, &["-p", "198.51.100.6", "-"], "198.51.100.5\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output).lines().count(), 2);
+    // An overlong line is one bad line, and the next still counts.
+    let long = format!("{}\n198.51.100.5\n", "1".repeat(5000));
+    let output = run_with_input(&dns, &["-p", "-"], &long);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        ["rmxcheck: line 1: longer than 1000 bytes"]
+    );
+    assert_eq!(output.status.code(), Some(100));
+}
+
+#[test]
+fn a_host_name_is_checked_at_each_of_its_addresses() {
+    let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let dns = Responder::start(
+        publisher_zone()
+            .aaaa("mx1.example.net", "2001:db8:1:2::25")
+            .mx(z64, 10, "mx1.example.net"),
+    );
+    let dns = dns.addr().to_string();
+    let output = run(&dns, &["-6", "64", "mx1.example.net"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 (an address of mx1.example.net)\n\
+         \x20 /24 100.51.198.in-addr.arpa: list of 3 exchanges\n\
+         \x20   MX 10 mx1.example.net: 198.51.100.5  <- matches\n\
+         \x20   MX 20 relay.example.org: 203.0.113.9\n\
+         \x20   MX 30 bare.example.net: 198.51.100.7\n\
+         \x20 result: pass: 198.51.100.5 is an address of mx1.example.net, listed at \
+         100.51.198.in-addr.arpa\n\
+         \n\
+         2001:db8:1:2::25 (an address of mx1.example.net)\n\
+         \x20 /64 2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa: list of 1 exchange\n\
+         \x20   MX 10 mx1.example.net: 2001:db8:1:2::25  <- matches\n\
+         \x20 result: pass: 2001:db8:1:2::25 is an address of mx1.example.net, listed at \
+         2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa\n"
+    );
+    assert_eq!(output.status.code(), Some(0));
+    // A name with no address names nothing to check.
+    let output = run(&dns, &["-p", "gone.example.net", "198.51.100.5"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.5 pass 100.51.198.in-addr.arpa mx1.example.net\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        ["rmxcheck: gone.example.net: no such host (NXDOMAIN)"]
+    );
+    assert_eq!(output.status.code(), Some(100));
+}
+
+#[test]
+fn a_link_local_address_with_a_zone_is_read_as_rmxsmtpd_reads_it() {
+    let z64 = "0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa";
+    let dns = Responder::start(
+        Zone::new()
+            .mx(z64, 10, "lan.example.net")
+            .aaaa("lan.example.net", "fe80::1"),
+    );
+    let output = run(&dns.addr().to_string(), &["-p", "-6", "64", "fe80::1%eth0"]);
+    assert_eq!(
+        stdout(&output),
+        format!("fe80::1 pass {z64} lan.example.net\n")
+    );
+    assert_eq!(output.status.code(), Some(0));
 }

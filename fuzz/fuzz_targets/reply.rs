@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         IpAddr::V6(_) => RecordType::AAAA,
     };
     let mut frames = Frames(rest);
-    let mut findings = Findings::pending(client, reverse_names(client, &Prefixes::default()));
+    let mut findings = Findings::new(client, reverse_names(client, &Prefixes::default()));
     for entry in &mut findings.names {
         let Some(frame) = frames.next() else {
             continue;
@@ -111,7 +111,7 @@ fn answer(frame: &[u8], name: &Name, rtype: RecordType) -> Option<Result<Answer,
     match wire::check(frame, ID, &question) {
         Reply::NotOurs | Reply::Truncated => None,
         Reply::Malformed => Some(Err(Error::ServersFailed("malformed reply".into()))),
-        Reply::Refused(rcode) => Some(Err(Error::ServersFailed(format!("{rcode:?}")))),
+        Reply::ServerError(rcode) => Some(Err(Error::ServersFailed(format!("{rcode:?}")))),
         Reply::Final(outcome) => {
             let section = AnswerSection::read(frame)
                 .unwrap_or_else(|| panic!("{outcome:?} from a message that does not parse"));

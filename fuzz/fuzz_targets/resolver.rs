@@ -339,7 +339,7 @@ impl Fuzz {
                 assert!(model.wire_id.is_none() && model.sends == 0);
             }
             Err(Error::ServersFailed(_)) => {}
-            Ok(_) | Err(Error::CnameLoop) => match event {
+            Ok(_) | Err(Error::CnameChain) => match event {
                 Event::Datagram { server, bytes } => {
                     assert!(model.asked & (1 << server) != 0, "from a server not asked");
                     let id = model.wire_id.expect("asked, so it has an id");

@@ -8,20 +8,20 @@
 //! DESCRIPTION).
 #![no_main]
 
+use std::ffi::OsString;
 use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
 
 use rmxsmtpd::client::{client_address, peer_of_stdin};
 use rmxsmtpd::date::Date;
 use rmxsmtpd::dns::{Config, Misread};
-use rmxsmtpd::lookup::{Findings, List, MAX_EXCHANGES, lookup};
+use rmxsmtpd::exit::Error;
+use rmxsmtpd::lookup::{Findings, lookup};
 use rmxsmtpd::names::reverse_names;
 use rmxsmtpd::options::{self, Options, USAGE};
 use rmxsmtpd::verdict::{Action, Judgement, Outcome, Screen, decide, judge, screen};
-use rmxsmtpd::{error_str, exec, log, session, text};
+use rmxsmtpd::{exec, findings, log, session, text};
 
-const EXIT_USAGE: libc::c_int = 100;
-const EXIT_TROUBLE: libc::c_int = 111;
 /// Longest program name shown in the fatal line.
 const MAX_PROGRAM: usize = 200;
 
@@ -30,13 +30,29 @@ const MAX_PROGRAM: usize = 200;
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: argc and argv are as the C runtime passes them to `main`.
     let args = unsafe { options::from_main(argc, argv) };
-    let options = match options::parse(&args) {
-        Ok(options) => options,
+    match run(&args) {
+        Ok(()) => 0,
         Err(error) => {
-            log::usage("rmxsmtpd", &format!("usage error: {error}; usage: {USAGE}"));
-            return EXIT_USAGE;
+            match &error {
+                Error::Usage(_) => log::usage("rmxsmtpd", &format!("{error}; usage: {USAGE}")),
+                Error::Trouble { .. } => {
+                    log::write(
+                        "rmxsmtpd",
+                        log::Priority::Warning,
+                        &format!("fatal: {error}"),
+                    );
+                }
+            }
+            libc::c_int::from(error.status())
         }
-    };
+    }
+}
+
+/// Screens the client, looks up its lists, logs the verdict, then holds a
+/// session that refuses mail, or execs the program: returns only after a
+/// held session, or with the reason the program could not run.
+fn run(args: &[OsString]) -> Result<(), Error> {
+    let options = options::parse(args).map_err(Error::Usage)?;
     let client = client_address(|name| std::env::var_os(name), peer_of_stdin);
     let shown = client
         .as_ref()
@@ -65,9 +81,9 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
         Screen::Lookup => {
             let judgement = match client {
                 Ok(ip) => {
-                    let (findings, misread) = look_up(ip, &options);
-                    notes = notes_on(&findings, misread);
-                    judge(&findings).unwrap_or_else(|| {
+                    let (found, misread) = look_up(ip, &options);
+                    notes = findings::notes(&found, misread);
+                    judge(&found).unwrap_or_else(|| {
                         Judgement::new(Outcome::TempError, None, "lookup did not finish")
                     })
                 }
@@ -102,17 +118,15 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
         Some(refusal) if !dry_run => {
             // The client may hang up at any time; that ends the session well.
             let _ = session::hold(&options.name, &refusal, options.session_limit);
-            0
+            Ok(())
         }
         _ => {
             let error = exec::exec(&options.program, judgement.outcome);
             let program = text::printable(options.program[0].as_bytes(), MAX_PROGRAM);
-            log::write(
-                "rmxsmtpd",
-                log::Priority::Warning,
-                &format!("fatal: unable to run {program}: {}", error_str::of(&error)),
-            );
-            EXIT_TROUBLE
+            Err(Error::Trouble {
+                doing: format!("run {program}"),
+                error,
+            })
         }
     }
 }
@@ -126,32 +140,4 @@ fn look_up(ip: IpAddr, options: &Options) -> (Findings, Option<Misread>) {
         judge(f).is_some()
     });
     (findings, misread)
-}
-
-/// What the log should mention beyond the verdict: first the servers, if
-/// `DNSCACHEIP` did not say them all, then what was ignored in a list.
-fn notes_on(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
-    let mut notes: Vec<String> = misread.iter().map(Misread::to_string).collect();
-    for entry in &findings.names {
-        if let List::Exchanges {
-            ignored,
-            null_dropped,
-            ..
-        } = entry.list
-        {
-            if ignored > 0 {
-                notes.push(format!(
-                    "{}: {ignored} exchanges past the first {MAX_EXCHANGES} ignored",
-                    log::trimmed(&entry.name)
-                ));
-            }
-            if null_dropped {
-                notes.push(format!(
-                    "{}: null MX beside other MX records ignored",
-                    log::trimmed(&entry.name)
-                ));
-            }
-        }
-    }
-    notes
 }

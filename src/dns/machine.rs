@@ -333,7 +333,7 @@ impl Machine {
             Reply::Truncated if self.queries[i].on_tcp => {}
             Reply::Truncated => self.start_tcp(i, server, now),
             Reply::Malformed => self.fail_server(i, server, "malformed reply".into(), now),
-            Reply::Refused(rcode) => self.fail_server(i, server, rcode_name(rcode), now),
+            Reply::ServerError(rcode) => self.fail_server(i, server, rcode_name(rcode), now),
         }
     }
 

@@ -32,7 +32,7 @@ pub enum Error {
     /// Every server refused, failed, or sent a malformed reply; the last reason.
     ServersFailed(String),
     /// The answer's CNAME chain loops, or is too long to follow.
-    CnameLoop,
+    CnameChain,
     /// The system's random source failed, so no query id could be drawn:
     /// nothing was sent.
     NoRandom(String),
@@ -46,7 +46,7 @@ impl fmt::Display for Error {
                 write!(f, "timeout after {secs} s")
             }
             Error::ServersFailed(why) => write!(f, "no server answered: {why}"),
-            Error::CnameLoop => f.write_str("CNAME loop in answer"),
+            Error::CnameChain => f.write_str("CNAME loop in answer"),
             Error::NoRandom(why) => write!(f, "no random source: {why}"),
         }
     }

@@ -51,7 +51,7 @@ pub enum Reply {
     Truncated,
     /// SERVFAIL, REFUSED, FORMERR, NOTIMP or another error code: another
     /// server may do better.
-    Refused(ResponseCode),
+    ServerError(ResponseCode),
     /// A final outcome for this question.
     Final(Result<Answer, Error>),
 }
@@ -110,7 +110,7 @@ pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
     }
     let rcode = meta.response_code;
     if rcode != ResponseCode::NoError && rcode != ResponseCode::NXDomain {
-        return Reply::Refused(rcode);
+        return Reply::ServerError(rcode);
     }
     let count = usize::from(header.counts.answers);
     // Read as the answer to a standard query: hickory then refuses any
@@ -159,7 +159,7 @@ fn extract(answers: &[Record], question: &Question, nxdomain: bool) -> Reply {
             None => return Reply::Final(Ok(Answer::NoData)),
         }
     }
-    Reply::Final(Err(Error::CnameLoop))
+    Reply::Final(Err(Error::CnameChain))
 }
 
 /// Whether `data` is what a record of `rtype` holds: for MX a preference
@@ -416,7 +416,7 @@ mod tests {
             record("a.example.", cname("100.51.198.in-addr.arpa.")),
         ];
         let got = check(&reply(7, &q, ResponseCode::NoError, answers), 7, &q);
-        assert_eq!(got, Reply::Final(Err(Error::CnameLoop)));
+        assert_eq!(got, Reply::Final(Err(Error::CnameChain)));
     }
 
     #[test]
@@ -464,7 +464,7 @@ mod tests {
             ResponseCode::NotImp,
         ] {
             let bytes = reply(7, &q, rcode, vec![]);
-            assert_eq!(check(&bytes, 7, &q), Reply::Refused(rcode));
+            assert_eq!(check(&bytes, 7, &q), Reply::ServerError(rcode));
         }
         let mut cut = reply(
             7,

@@ -16,7 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 /// The TTL of every record served.
@@ -148,6 +148,11 @@ impl Zone {
     pub fn aaaa(self, owner: &str, address: &str) -> Zone {
         let address: Ipv6Addr = address.parse().expect("an IPv6 address");
         self.with(owner, RData::AAAA(AAAA(address)))
+    }
+
+    /// A PTR record (RFC 1035 §3.3.12) at `owner`, a reverse name.
+    pub fn ptr(self, owner: &str, target: &str) -> Zone {
+        self.with(owner, RData::PTR(PTR(absolute(target))))
     }
 
     /// A CNAME record (RFC 1034 §3.6.2); answers follow it.

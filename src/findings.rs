@@ -1,0 +1,257 @@
+//! What the findings of a lookup say beyond the verdict, for both programs:
+//! the list that decided, the mistakes a publisher should hear of
+//! (rmxcheck's warnings), and the notes for rmxsmtpd's log line.
+
+use hickory_proto::rr::Name;
+
+use crate::dns::{Answer, Misread};
+use crate::log::trimmed;
+use crate::lookup::{Addrs, Findings, List, MAX_EXCHANGES, family};
+use crate::verdict::Judgement;
+
+/// The list of the name that decided.
+pub fn deciding_list<'a>(findings: &'a Findings, name: &Option<Name>) -> Option<&'a List> {
+    let name = name.as_ref()?;
+    findings
+        .names
+        .iter()
+        .find(|entry| &entry.name == name)
+        .map(|entry| &entry.list)
+}
+
+/// "none of the 2 exchanges", from the list that decided.
+pub fn not_among(findings: &Findings, judgement: &Judgement) -> String {
+    match deciding_list(findings, &judgement.name) {
+        Some(List::Exchanges { hosts, .. }) if hosts.len() == 1 => "not the one exchange".into(),
+        Some(List::Exchanges { hosts, .. }) => format!("none of the {} exchanges", hosts.len()),
+        _ => "not among the exchanges".into(),
+    }
+}
+
+/// The mistakes in the published lists that these findings show.
+pub fn warnings(findings: &Findings) -> Vec<String> {
+    let client = findings.client;
+    let mut warnings = Vec::new();
+    let mut more_specific: Option<(u8, String)> = None;
+    for entry in &findings.names {
+        let name = trimmed(&entry.name);
+        let has_list = matches!(entry.list, List::Null | List::Exchanges { .. });
+        if let (true, Some((prefix, specific))) = (has_list, &more_specific) {
+            warnings.push(format!(
+                "the list at {name} (/{}) is shadowed by the list at {specific} (/{prefix}), \
+                 which decides for this address",
+                entry.prefix
+            ));
+        }
+        if has_list && more_specific.is_none() {
+            more_specific = Some((entry.prefix, name.clone()));
+        }
+        let List::Exchanges {
+            hosts,
+            ignored,
+            null_dropped,
+        } = &entry.list
+        else {
+            continue;
+        };
+        if *ignored > 0 {
+            warnings.push(format!(
+                "{name} has {} exchanges: only the first {MAX_EXCHANGES} by preference are used, \
+                 {ignored} ignored",
+                hosts.len() + ignored
+            ));
+        }
+        if *null_dropped {
+            warnings.push(format!(
+                "{name} has a null MX beside other MX records (RFC 7505 forbids it): \
+                 the null MX is ignored"
+            ));
+        }
+        for exchange in hosts {
+            let host = trimmed(&exchange.host);
+            let problem = match &exchange.addrs {
+                Addrs::Missing(Answer::NxDomain) => "does not resolve (NXDOMAIN)".to_string(),
+                Addrs::Missing(_) => format!("has no {} address", family(client)),
+                Addrs::Found(found) if found.is_empty() => {
+                    format!("has no {} address", family(client))
+                }
+                Addrs::Literal(_) if client.is_ipv6() => {
+                    "is an IPv4 address literal: it never matches an IPv6 client".to_string()
+                }
+                Addrs::Failed(error) => format!("could not be resolved: {error}"),
+                _ => continue,
+            };
+            warnings.push(format!("exchange {host} of {name} {problem}"));
+        }
+    }
+    warnings
+}
+
+/// What the log should mention beyond the verdict: first the servers, if
+/// `DNSCACHEIP` did not say them all, then what was ignored in a list.
+pub fn notes(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
+    let mut notes: Vec<String> = misread.iter().map(Misread::to_string).collect();
+    for entry in &findings.names {
+        if let List::Exchanges {
+            ignored,
+            null_dropped,
+            ..
+        } = entry.list
+        {
+            if ignored > 0 {
+                notes.push(format!(
+                    "{}: {ignored} exchanges past the first {MAX_EXCHANGES} ignored",
+                    trimmed(&entry.name)
+                ));
+            }
+            if null_dropped {
+                notes.push(format!(
+                    "{}: null MX beside other MX records ignored",
+                    trimmed(&entry.name)
+                ));
+            }
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns;
+    use crate::lookup::{Exchange, NameFindings};
+    use std::net::IpAddr;
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn exchange(host: &str, addrs: Addrs) -> Exchange {
+        Exchange {
+            preference: 10,
+            host: name(host),
+            addrs,
+        }
+    }
+
+    fn list(hosts: Vec<Exchange>) -> List {
+        List::Exchanges {
+            hosts,
+            ignored: 0,
+            null_dropped: false,
+        }
+    }
+
+    fn findings(client: &str, lists: Vec<(u8, &str, List)>) -> Findings {
+        Findings {
+            client: ip(client),
+            names: lists
+                .into_iter()
+                .map(|(prefix, owner, list)| NameFindings {
+                    prefix,
+                    name: name(owner),
+                    list,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn warnings_for_mistakes() {
+        let f = findings(
+            "2001:db8:1:2::25",
+            vec![
+                (
+                    64,
+                    "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
+                    List::Exchanges {
+                        hosts: vec![
+                            exchange("v4only.example.net.", Addrs::Missing(Answer::NoData)),
+                            exchange("empty.example.net.", Addrs::Found(vec![])),
+                            exchange(
+                                "203.0.113.1.",
+                                Addrs::Literal("203.0.113.1".parse().unwrap()),
+                            ),
+                            exchange(
+                                "slow.example.net.",
+                                Addrs::Failed(dns::Error::ServersFailed("SERVFAIL".into())),
+                            ),
+                            exchange("ok.example.net.", Addrs::Found(vec![ip("2001:db8::25")])),
+                        ],
+                        ignored: 3,
+                        null_dropped: true,
+                    },
+                ),
+                (48, "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", List::Null),
+            ],
+        );
+        let z64 = "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+        let z48 = "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+        assert_eq!(
+            warnings(&f),
+            [
+                format!(
+                    "{z64} has 8 exchanges: only the first 20 by preference are used, 3 ignored"
+                ),
+                format!(
+                    "{z64} has a null MX beside other MX records (RFC 7505 forbids it): the null MX is ignored"
+                ),
+                format!("exchange v4only.example.net of {z64} has no IPv6 (AAAA) address"),
+                format!("exchange empty.example.net of {z64} has no IPv6 (AAAA) address"),
+                format!(
+                    "exchange 203.0.113.1 of {z64} is an IPv4 address literal: it never matches an IPv6 client"
+                ),
+                format!(
+                    "exchange slow.example.net of {z64} could not be resolved: no server answered: SERVFAIL"
+                ),
+                format!(
+                    "the list at {z48} (/48) is shadowed by the list at {z64} (/64), which decides for this address"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_warnings_for_a_good_list() {
+        let f = findings(
+            "198.51.100.10",
+            vec![
+                (
+                    32,
+                    "10.100.51.198.in-addr.arpa.",
+                    List::Unpublished(Answer::NxDomain),
+                ),
+                (
+                    24,
+                    "100.51.198.in-addr.arpa.",
+                    list(vec![
+                        exchange(
+                            "198.51.100.5.",
+                            Addrs::Literal("198.51.100.5".parse().unwrap()),
+                        ),
+                        exchange("mx.example.net.", Addrs::Found(vec![ip("198.51.100.6")])),
+                    ]),
+                ),
+                (
+                    16,
+                    "51.198.in-addr.arpa.",
+                    List::Unpublished(Answer::NoData),
+                ),
+            ],
+        );
+        assert!(warnings(&f).is_empty(), "{:?}", warnings(&f));
+        // A broader list shadowed by a more specific one that is a null MX.
+        let f = findings(
+            "198.51.100.10",
+            vec![
+                (24, "100.51.198.in-addr.arpa.", List::Null),
+                (16, "51.198.in-addr.arpa.", list(vec![])),
+            ],
+        );
+        assert_eq!(warnings(&f).len(), 1);
+    }
+}
