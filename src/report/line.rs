@@ -151,6 +151,13 @@ impl Clock {
 
 /// Reads one line (without its newline). `None`: not a whole verdict line.
 pub fn parse<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decision<'a>> {
+    // No control characters anywhere (a NUL, a cut and glued line).
+    if !line
+        .iter()
+        .fold(true, |ok, &b| ok & (b >= 0x20) & (b != 0x7f))
+    {
+        return None;
+    }
     let first = *line.first()?;
     if first == b'@' {
         let (time, rest) = tai64n(line)?;
@@ -369,13 +376,14 @@ fn tagged(rest: &[u8]) -> Option<Decision<'_>> {
     program_line(message).or_else(|| verdict(message))
 }
 
-/// `PROGRAM: pid PID: ` and a verdict.
+/// `PROGRAM: pid PID: ` and a verdict; PROGRAM is rmxsmtpd or rmxpolicyd.
 fn program_line(line: &[u8]) -> Option<Decision<'_>> {
-    let colon = line.iter().position(|&b| b == b':' || b == b' ')?;
-    if colon == 0 || line[colon] != b':' {
-        return None;
-    }
-    let rest = line[colon + 1..].strip_prefix(b" pid ")?;
+    let rest = match line.first()? {
+        b'r' => line
+            .strip_prefix(b"rmxsmtpd: pid ")
+            .or_else(|| line.strip_prefix(b"rmxpolicyd: pid "))?,
+        _ => return None,
+    };
     let pid_len = rest.iter().position(|b| !b.is_ascii_digit())?;
     if pid_len == 0 {
         return None;
@@ -390,6 +398,10 @@ fn word(rest: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// `ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`
 pub fn verdict(line: &[u8]) -> Option<Decision<'_>> {
+    // rmxsmtpd writes printable ASCII only.
+    if !line.iter().fold(true, |ok, &b| ok & (b < 0x80)) {
+        return None;
+    }
     let (address, rest) = word(line)?;
     let client = if address == b"-" {
         None
@@ -620,14 +632,10 @@ mod tests {
             format!("@{label:016x}12345678 {line}"),
             format!("2026-11-30_19:11:08.12345 {line}"),
             format!("2026-11-30T19:11:08.12345 {line}"),
-            format!("2026-11-30T19:11:08+0000 mx rmxsmtpd[4242]: 198.51.100.5 none - accept"),
+            "2026-11-30T19:11:08+0000 mx rmxsmtpd[4242]: 198.51.100.5 none - accept".to_string(),
             format!("2026-11-30T20:11:08+01:00 mx tag[1]: {line}"),
-            format!(
-                "<22>1 2026-11-30T19:11:08.003Z mx rmxsmtpd 4242 - - 198.51.100.5 none - accept"
-            ),
-            format!(
-                "<22>1 2026-11-30T14:11:08-05:00 mx rmxsmtpd 4242 - [a@1 b=\"x]\\\"\"][c@2] \u{feff}198.51.100.5 none - accept"
-            ),
+            "<22>1 2026-11-30T19:11:08.003Z mx rmxsmtpd 4242 - - 198.51.100.5 none - accept".to_string(),
+            "<22>1 2026-11-30T14:11:08-05:00 mx rmxsmtpd 4242 - [a@1 b=\"x]\\\"\"][c@2] \u{feff}198.51.100.5 none - accept".to_string(),
         ] {
             assert_eq!(read(&stamped).and_then(|d| d.time), Some(t), "{stamped}");
         }
