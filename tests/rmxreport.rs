@@ -3,8 +3,12 @@
 //! property test, and a memory bound); a 100,000-line log against a simple
 //! count of its own.
 
+// Shared test helpers, of which this test uses some.
+#[allow(dead_code)]
 #[path = "support/json.rs"]
 mod json;
+// Shared test helpers, of which this test uses some.
+#[allow(dead_code)]
 #[path = "support/memory.rs"]
 mod memory;
 
