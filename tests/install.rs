@@ -1,4 +1,4 @@
-//! `make install`: both binaries and both manual pages arrive under
+//! `make install`: the three binaries and their manual pages arrive under
 //! DESTDIR/PREFIX. The copying half (`make install-files`) runs for real with
 //! the binaries this `cargo test` built, since a cargo started from inside
 //! `cargo test` would wait on the build lock; the building half is checked
@@ -9,6 +9,7 @@ use std::process::Command;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
+const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
 /// What `make` passes to rustc for the release build: glibc linked in
 /// (crt-static) with the default relocation model, which makes a static
 /// position-independent executable, and RELR for its relative relocations.
@@ -100,11 +101,12 @@ fn host() -> String {
 fn binaries() -> String {
     let dir = Path::new(RMXSMTPD).parent().unwrap();
     assert_eq!(Path::new(RMXCHECK).parent().unwrap(), dir);
+    assert_eq!(Path::new(RMXREPORT).parent().unwrap(), dir);
     dir.display().to_string()
 }
 
 #[test]
-fn install_files_puts_both_programs_and_both_pages_under_destdir() {
+fn install_files_puts_the_programs_and_their_pages_under_destdir() {
     let dest = DestDir::new("files");
     make(&[
         "install-files",
@@ -116,8 +118,10 @@ fn install_files_puts_both_programs_and_both_pages_under_destdir() {
         listing(&dest.0),
         [
             "755 usr/local/bin/rmxcheck",
+            "755 usr/local/bin/rmxreport",
             "755 usr/local/bin/rmxsmtpd",
             "644 usr/local/share/man/man1/rmxcheck.1",
+            "644 usr/local/share/man/man1/rmxreport.1",
             "644 usr/local/share/man/man8/rmxsmtpd.8",
         ]
     );
@@ -156,8 +160,10 @@ fn another_prefix_and_mandir() {
         files,
         [
             "opt/rmx/bin/rmxcheck",
+            "opt/rmx/bin/rmxreport",
             "opt/rmx/bin/rmxsmtpd",
             "opt/rmx/man/man1/rmxcheck.1",
+            "opt/rmx/man/man1/rmxreport.1",
             "opt/rmx/man/man8/rmxsmtpd.8",
         ]
     );
@@ -189,8 +195,10 @@ fn make_install_builds_then_installs_the_same_files() {
             format!(
                 "install -d {d}/usr/local/bin {d}/usr/local/share/man/man1 {d}/usr/local/share/man/man8"
             ),
-            format!("install -m 755 {release}/rmxsmtpd {release}/rmxcheck {d}/usr/local/bin"),
-            format!("install -m 644 man/rmxcheck.1 {d}/usr/local/share/man/man1"),
+            format!(
+                "install -m 755 {release}/rmxsmtpd {release}/rmxcheck {release}/rmxreport {d}/usr/local/bin"
+            ),
+            format!("install -m 644 man/rmxcheck.1 man/rmxreport.1 {d}/usr/local/share/man/man1"),
             format!("install -m 644 man/rmxsmtpd.8 {d}/usr/local/share/man/man8"),
         ]
     );

@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use getopts::{Options, ParsingStyle};
+use getopts::Options;
 
 use rmxsmtpd::report::Counter;
 use rmxsmtpd::report::input::{self, files};
@@ -125,7 +125,6 @@ fn read_input<W: Write>(name: &str, counter: &mut Counter<W>) -> io::Result<()> 
 
 fn parse(args: &[String]) -> Result<Request, String> {
     let mut opts = Options::new();
-    opts.parsing_style(ParsingStyle::StopAtFirstFree);
     opts.optflag("j", "", "JSON");
     opts.optflag("s", "", "what-if: every none refused");
     opts.optopt("d", "", "days", "FROM[..TO]");
