@@ -4,7 +4,8 @@
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make bench      rmxsmtpd against rblsmtpd, side by side (root; not in CI)
+#   make bench      rmxsmtpd against rblsmtpd, and rmxreport against awk,
+#                   side by side (root; not in CI)
 #   make clean
 
 PREFIX ?= /usr/local
@@ -106,5 +107,7 @@ check-musl:
 
 # rmxsmtpd against rblsmtpd, side by side, not part of CI: needs
 # root and the Debian packages bench/run names. Prints the README's table.
+# Then rmxreport against mawk and gawk over a generated log (bench/report).
 bench:
 	bench/run
+	bench/report

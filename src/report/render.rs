@@ -36,7 +36,7 @@ struct Adoption {
 
 impl<'a> Report<'a> {
     pub fn new(tally: &'a Tally, skipped: Skipped, top: usize) -> Report<'a> {
-        let mut networks: Vec<&Network> = tally.networks.iter().collect();
+        let mut networks: Vec<&Network> = tally.networks().iter().collect();
         networks.sort_unstable_by(|a, b| {
             (Reverse(a.decisions), Reverse(a.addresses), &a.text).cmp(&(
                 Reverse(b.decisions),
@@ -45,7 +45,7 @@ impl<'a> Report<'a> {
             ))
         });
         let mut whatif: Vec<&Network> = tally
-            .networks
+            .networks()
             .iter()
             .filter(|n| n.whatif_decisions > 0)
             .collect();

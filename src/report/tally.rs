@@ -75,6 +75,12 @@ pub type Grid = [[u64; 3]; 5];
 /// One network: a list name, or a client's CIDR block.
 pub struct Network {
     pub text: Box<str>,
+    /// A list's name, not a block.
+    named: bool,
+    /// The start of the name, so that most lines compare it without
+    /// reaching `text` (another cache miss).
+    head: [u8; HEAD],
+    id: u32,
     pub decisions: u64,
     pub by_verdict: [u64; 5],
     pub addresses: u64,
@@ -82,8 +88,10 @@ pub struct Network {
     pub whatif_addresses: u64,
     pub first: Option<i64>,
     pub last: Option<i64>,
-    /// The last day this network was counted on in `network_days`.
-    counted_day: i64,
+    /// The answered days it was counted on, as bits from `day_base`; other
+    /// days go to `Tally::network_days`.
+    day_base: i64,
+    day_bits: u64,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -95,11 +103,57 @@ pub struct Day {
     pub unpublished_networks: u64,
 }
 
+const HEAD: usize = 32;
+
+/// Whether a network is the one named `name`, `text` read only for a name
+/// longer than HEAD bytes.
+fn same_name(network: &Network, name: &[u8]) -> bool {
+    let len = network.text.len();
+    if len != name.len() {
+        return false;
+    }
+    if len <= HEAD {
+        network.head[..len] == *name
+    } else {
+        network.head == name[..HEAD] && network.text.as_bytes() == name
+    }
+}
+
 /// Bits of an address's mask: one per (result, action), and the what-if.
 const WHATIF_BIT: u16 = 1 << 15;
 
 fn bit(verdict: Verdict, action: Action) -> u16 {
     1 << (verdict as usize * 3 + action as usize)
+}
+
+/// What is known of one address: its (result, action) pairs, and the first
+/// network it was seen in with the bits of that (network, address) pair
+/// (1: seen, 2: in the what-if), so that most lines need no other lookup.
+#[derive(Clone, Copy)]
+struct Seen {
+    mask: u16,
+    pair: u8,
+    network: u32,
+}
+
+const NO_NETWORK: u32 = u32::MAX;
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen {
+            mask: 0,
+            pair: 0,
+            network: NO_NETWORK,
+        }
+    }
+}
+
+/// The networks, and how to find one from a name or a block.
+#[derive(Default)]
+struct Networks {
+    list: Vec<Network>,
+    by_name: Map<Box<[u8]>, u32>,
+    by_block: Map<Address, u32>,
 }
 
 pub struct Tally {
@@ -111,14 +165,14 @@ pub struct Tally {
     pub out_of_range: u64,
     /// `none` decisions that the what-if refuses.
     pub whatif: u64,
-    /// Every address, with the (result, action) pairs it had.
-    addresses: Map<Address, u16>,
-    pub networks: Vec<Network>,
-    by_name: Map<Box<[u8]>, u32>,
-    by_block: Map<Address, u32>,
-    /// (network, address) pairs; bit 1: in the what-if.
+    /// Every address, IPv4 apart (a smaller key).
+    v4: Map<u32, Seen>,
+    v6: Map<Address, Seen>,
+    networks: Networks,
+    /// The (network, address) pairs beyond an address's first network.
     pairs: Map<(u32, Address), u8>,
     pub days: Map<i64, Day>,
+    /// (network, day) pairs outside a network's 64 days of bits.
     network_days: Set<(u32, i64)>,
 }
 
@@ -130,14 +184,17 @@ impl Tally {
             undated: 0,
             out_of_range: 0,
             whatif: 0,
-            addresses: Map::default(),
-            networks: Vec::new(),
-            by_name: Map::default(),
-            by_block: Map::default(),
+            v4: Map::default(),
+            v6: Map::default(),
+            networks: Networks::default(),
             pairs: Map::default(),
             days: Map::default(),
             network_days: Set::default(),
         }
+    }
+
+    pub fn networks(&self) -> &[Network] {
+        &self.networks.list
     }
 
     pub fn add(&mut self, d: &Decision) {
@@ -170,14 +227,23 @@ impl Tally {
         let Some(client) = d.client else {
             return;
         };
-        let mask = self.addresses.entry(client).or_default();
-        *mask |= bit(d.verdict, d.action) | if whatif { WHATIF_BIT } else { 0 };
-        let id = self.network(d, client);
-        let pair = self.pairs.entry((id, client)).or_default();
+        let seen = if is_v4(client) {
+            self.v4.entry(client as u32).or_default()
+        } else {
+            self.v6.entry(client).or_default()
+        };
+        seen.mask |= bit(d.verdict, d.action) | if whatif { WHATIF_BIT } else { 0 };
+        let id = self.networks.of(d, client, seen.network, scope);
+        let pair = if seen.network == NO_NETWORK || seen.network == id {
+            seen.network = id;
+            &mut seen.pair
+        } else {
+            self.pairs.entry((id, client)).or_default()
+        };
         let new_address = *pair == 0;
         let new_whatif_address = whatif && *pair & 2 == 0;
         *pair |= 1 | if whatif { 2 } else { 0 };
-        let network = &mut self.networks[id as usize];
+        let network = &mut self.networks.list[id as usize];
         network.decisions += 1;
         network.by_verdict[v] += 1;
         network.addresses += new_address as u64;
@@ -188,43 +254,95 @@ impl Tally {
             network.last = Some(network.last.map_or(t, |l| l.max(t)));
         }
         let answered = matches!(d.verdict, Verdict::Pass | Verdict::Fail | Verdict::None);
-        if let Some(day) = day
-            && answered
-            && network.counted_day != day
-        {
-            network.counted_day = day;
-            if self.network_days.insert((id, day)) {
-                let entry = self.days.get_mut(&day).expect("counted above");
-                if d.verdict == Verdict::None {
-                    entry.unpublished_networks += 1;
-                } else {
-                    entry.published_networks += 1;
-                }
+        let Some(day) = day.filter(|_| answered) else {
+            return;
+        };
+        if network.day_base == i64::MIN {
+            network.day_base = day;
+        }
+        let new_day = match day.checked_sub(network.day_base) {
+            Some(offset @ 0..=63) => {
+                let new = network.day_bits & 1 << offset == 0;
+                network.day_bits |= 1 << offset;
+                new
+            }
+            _ => self.network_days.insert((id, day)),
+        };
+        if new_day {
+            let entry = self.days.get_mut(&day).expect("counted above");
+            if d.verdict == Verdict::None {
+                entry.unpublished_networks += 1;
+            } else {
+                entry.published_networks += 1;
             }
         }
     }
 
+    fn count_addresses(&self, bits: u16) -> u64 {
+        let v4 = self.v4.values().filter(|s| s.mask & bits != 0).count();
+        let v6 = self.v6.values().filter(|s| s.mask & bits != 0).count();
+        (v4 + v6) as u64
+    }
+
+    /// Distinct addresses with a (result, action).
+    pub fn addresses_with(&self, verdict: Verdict, action: Action) -> u64 {
+        self.count_addresses(bit(verdict, action))
+    }
+
+    /// Distinct addresses with a result, whatever the action.
+    pub fn addresses_of(&self, verdict: Verdict) -> u64 {
+        self.count_addresses(
+            bit(verdict, Action::Accept)
+                | bit(verdict, Action::Refuse)
+                | bit(verdict, Action::WouldRefuse),
+        )
+    }
+
+    pub fn address_count(&self) -> u64 {
+        (self.v4.len() + self.v6.len()) as u64
+    }
+
+    pub fn whatif_addresses(&self) -> u64 {
+        self.count_addresses(WHATIF_BIT)
+    }
+}
+
+impl Networks {
     /// The network of a decision: its list's name for `pass` and `fail` (and
-    /// a `temperror` that names one), else the client's block.
-    fn network(&mut self, d: &Decision, client: Address) -> u32 {
-        let next = self.networks.len() as u32;
+    /// a `temperror` that names one), else the client's block. `known`, the
+    /// network the address was first seen in, is tried first.
+    fn of(&mut self, d: &Decision, client: Address, known: u32, scope: Scope) -> u32 {
+        let next = self.list.len() as u32;
+        let known = self.list.get(known as usize);
         let named = matches!(
             d.verdict,
             Verdict::Pass | Verdict::Fail | Verdict::TempError
         );
         if let (true, Some(name)) = (named, d.name) {
+            if let Some(network) = known
+                && network.named
+                && same_name(network, name)
+            {
+                return network.id;
+            }
             if let Some(&id) = self.by_name.get(name) {
                 return id;
             }
             self.by_name.insert(name.into(), next);
             let text = String::from_utf8_lossy(name).into();
-            self.networks.push(Network::new(text));
+            self.list.push(Network::new(text, true, next));
             return next;
         }
+        // An address is always in the same block.
+        if let Some(network) = known
+            && !network.named
+        {
+            return network.id;
+        }
         let (len, bits) = if is_v4(client) {
-            (self.scope.v4_len, 32)
+            (scope.v4_len, 32)
         } else {
-            (self.scope.v6_len, 128)
+            (scope.v6_len, 128)
         };
         let host_bits = bits - len.min(bits);
         let block = if host_bits >= 128 {
@@ -243,40 +361,21 @@ impl Tally {
         } else {
             format!("{}/{}", Ipv6Addr::from(block), len.min(128))
         };
-        self.networks.push(Network::new(text.into()));
+        self.list.push(Network::new(text.into(), false, next));
         next
-    }
-
-    /// Distinct addresses with a (result, action).
-    pub fn addresses_with(&self, verdict: Verdict, action: Action) -> u64 {
-        let b = bit(verdict, action);
-        self.addresses.values().filter(|&&m| m & b != 0).count() as u64
-    }
-
-    /// Distinct addresses with a result, whatever the action.
-    pub fn addresses_of(&self, verdict: Verdict) -> u64 {
-        let b = bit(verdict, Action::Accept)
-            | bit(verdict, Action::Refuse)
-            | bit(verdict, Action::WouldRefuse);
-        self.addresses.values().filter(|&&m| m & b != 0).count() as u64
-    }
-
-    pub fn address_count(&self) -> u64 {
-        self.addresses.len() as u64
-    }
-
-    pub fn whatif_addresses(&self) -> u64 {
-        self.addresses
-            .values()
-            .filter(|&&m| m & WHATIF_BIT != 0)
-            .count() as u64
     }
 }
 
 impl Network {
-    fn new(text: Box<str>) -> Network {
+    fn new(text: Box<str>, named: bool, id: u32) -> Network {
+        let mut head = [0; HEAD];
+        let len = text.len().min(HEAD);
+        head[..len].copy_from_slice(&text.as_bytes()[..len]);
         Network {
             text,
+            named,
+            head,
+            id,
             decisions: 0,
             by_verdict: [0; 5],
             addresses: 0,
@@ -284,7 +383,8 @@ impl Network {
             whatif_addresses: 0,
             first: None,
             last: None,
-            counted_day: i64::MIN,
+            day_base: i64::MIN,
+            day_bits: 0,
         }
     }
 }
