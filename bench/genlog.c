@@ -1,8 +1,9 @@
 /* genlog: a synthetic rmxsmtpd log as multilog writes it, for bench/report.
  *
- *   genlog LINES NETWORKS > log
+ *   genlog LINES NETWORKS [DAYS [FIRST]] > log
  *
- * LINES lines over 30 days, from clients in NETWORKS /24 blocks (a third of
+ * LINES lines over DAYS days (30) from FIRST (seconds since 1970, UTC;
+ * 1790000000), from clients in NETWORKS /24 blocks (a third of
  * them publish a list, named after the block), each client one of HOSTS hosts
  * of its block: pass, fail, none, dry-run refusals, temperrors, and a
  * tcpserver line now and then. The same arguments give the same bytes. */
@@ -25,12 +26,17 @@ static uint64_t next(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "genlog: usage: genlog LINES NETWORKS\n");
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "genlog: usage: genlog LINES NETWORKS [DAYS [FIRST]]\n");
         return 100;
     }
     uint64_t lines = strtoull(argv[1], 0, 10), networks = strtoull(argv[2], 0, 10);
-    uint64_t start = 1790000000ULL, span = 30ULL * 86400;
+    uint64_t span = (argc > 3 ? strtoull(argv[3], 0, 10) : 30) * 86400;
+    uint64_t start = argc > 4 ? strtoull(argv[4], 0, 10) : 1790000000ULL;
+    if (lines == 0 || networks == 0 || span == 0) {
+        fprintf(stderr, "genlog: usage: genlog LINES NETWORKS [DAYS [FIRST]]\n");
+        return 100;
+    }
     static char buf[1 << 16];
     setvbuf(stdout, buf, _IOFBF, sizeof buf);
     for (uint64_t i = 0; i < lines; i++) {

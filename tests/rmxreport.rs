@@ -749,3 +749,36 @@ fn a_large_log_matches_a_simple_count() {
         results.get(&("none", "accept")).unwrap() + results.get(&("none", "would_refuse")).unwrap();
     assert_eq!(got.int("whatif.decisions"), none);
 }
+
+// ---- The README's worked example ------------------------------------------
+
+/// The report in the README is what its commands print.
+#[test]
+fn the_readme_example_is_what_its_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("$ rmxreport week.log\n")
+        .expect("the example in the README")
+        + "$ rmxreport week.log\n".len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    assert!(readme.contains("$ ./genlog 12000 300 7 1795392000 > week.log\n"));
+    let dir = scratch("readme");
+    let genlog = dir.join("genlog");
+    let built = Command::new("cc")
+        .args(["-O2", "-o"])
+        .arg(&genlog)
+        .arg(root.join("bench/genlog.c"))
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "cc: {built:?}");
+    let log = Command::new(&genlog)
+        .args(["12000", "300", "7", "1795392000"])
+        .output()
+        .unwrap();
+    assert!(log.status.success());
+    let out = run(&[], &log.stdout);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), shown);
+    fs::remove_dir_all(dir).unwrap();
+}
