@@ -691,6 +691,7 @@ fn a_large_log_matches_a_simple_count() {
     let mut results: HashMap<(&str, &str), u64> = HashMap::new();
     let mut addresses: HashSet<&str> = HashSet::new();
     let mut networks: HashMap<String, u64> = HashMap::new();
+    let mut network_addresses: HashMap<String, HashSet<&str>> = HashMap::new();
     let mut days: HashMap<u64, u64> = HashMap::new();
     let mut skipped = 0;
     for line in log.lines() {
@@ -713,6 +714,10 @@ fn a_large_log_matches_a_simple_count() {
         } else {
             name.to_string()
         };
+        network_addresses
+            .entry(network.clone())
+            .or_default()
+            .insert(address);
         *networks.entry(network).or_default() += 1;
         let secs = u64::from_str_radix(&fields[0][1..17], 16).unwrap() - (1 << 62) - 10;
         *days.entry(secs / 86_400).or_default() += 1;
@@ -736,6 +741,12 @@ fn a_large_log_matches_a_simple_count() {
         assert_eq!(
             got.int(&format!("networks.top.{i}.decisions")),
             networks[name],
+            "{name}"
+        );
+        let addresses = network_addresses[name].len() as u64;
+        assert_eq!(
+            got.int(&format!("networks.top.{i}.addresses")),
+            addresses,
             "{name}"
         );
     }

@@ -88,6 +88,15 @@ impl Drop for Server {
     }
 }
 
+/// The time now, as rmxreport writes a time (`date` formats it).
+fn utc_now() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .unwrap()
@@ -221,6 +230,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
     let (deaf, deaf_port) = tcpserver(&dead, &["-T", "1", "-t", "5"], &sink, &log);
     drop(log);
 
+    let began = utc_now();
     // (server port, client, connections)
     let traffic = [
         (real_port, "127.0.0.9", 10), // pass: listed
@@ -248,6 +258,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
     // tcpserver's children have exited once swaks has its last reply; stop
     // the servers, and the log writers see the end of their input.
     drop((real, dry, deaf));
+    let ended = utc_now();
     tee.join().unwrap();
     for writer in [&mut multilog, &mut svlogd] {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -335,6 +346,15 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
             "{writer}"
         );
         assert_eq!(at("networks.count"), 4, "{writer}");
+        // The timestamps are read as the time the lines were written.
+        let (first, last) = (
+            got.text("networks.top.0.first"),
+            got.text("networks.top.0.last"),
+        );
+        assert!(
+            began.as_str() <= first && first <= last && last <= ended.as_str(),
+            "{writer}: {first} {last} not in {began} {ended}"
+        );
         // Every line carries a timestamp of today (or of yesterday, just
         // after midnight): every decision is in the day series.
         let days: u64 = (0..got.len("days"))
