@@ -24,6 +24,7 @@ pub mod log;
 pub mod lookup;
 pub mod names;
 pub mod options;
+pub mod report;
 pub mod session;
 pub mod text;
 pub mod verdict;

@@ -1040,6 +1040,10 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                     "make check" => assert!(read(&root().join(".ci/run")).contains("make check")),
                     // tests/install.rs
                     "make install PREFIX=/usr/local" => {}
+                    // tests/rmxreport.rs runs these, and compares the report.
+                    "cc -O2 -o genlog bench/genlog.c"
+                    | "./genlog 12000 300 7 1795392000 > week.log"
+                    | "rmxreport week.log" => {}
                     // Run against NSD, output compared: see above.
                     c if c.starts_with("rmxcheck ") => {}
                     // A test target: make check runs cargo test, all of them.

@@ -1,4 +1,4 @@
-//! `make install`: both binaries and both manual pages arrive under
+//! `make install`: the three binaries and their manual pages arrive under
 //! DESTDIR/PREFIX. The copying half (`make install-files`) runs for real with
 //! the binaries this `cargo test` built, since a cargo started from inside
 //! `cargo test` would wait on the build lock; the building half is checked
@@ -16,6 +16,24 @@ use support::temp::TempDir;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
+const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
+/// What `make install` installs: the programs, as this `cargo test` built
+/// them, and their manual pages.
+const PROGRAMS: [(&str, &str); 3] = [
+    ("rmxsmtpd", RMXSMTPD),
+    ("rmxcheck", RMXCHECK),
+    ("rmxreport", RMXREPORT),
+];
+const PAGES: [&str; 3] = ["man/rmxsmtpd.8", "man/rmxcheck.1", "man/rmxreport.1"];
+/// What `make install` leaves under DESTDIR with PREFIX=/usr/local.
+const INSTALLED: [&str; 6] = [
+    "755 usr/local/bin/rmxcheck",
+    "755 usr/local/bin/rmxreport",
+    "755 usr/local/bin/rmxsmtpd",
+    "644 usr/local/share/man/man1/rmxcheck.1",
+    "644 usr/local/share/man/man1/rmxreport.1",
+    "644 usr/local/share/man/man8/rmxsmtpd.8",
+];
 /// What `make` passes to rustc for the release build: glibc linked in
 /// (crt-static) with the default relocation model, which makes a static
 /// position-independent executable, and RELR for its relative relocations.
@@ -89,11 +107,12 @@ fn host() -> String {
 fn binaries() -> String {
     let dir = Path::new(RMXSMTPD).parent().unwrap();
     assert_eq!(Path::new(RMXCHECK).parent().unwrap(), dir);
+    assert_eq!(Path::new(RMXREPORT).parent().unwrap(), dir);
     dir.display().to_string()
 }
 
 #[test]
-fn install_files_puts_both_programs_and_both_pages_under_destdir() {
+fn install_files_puts_the_programs_and_their_pages_under_destdir() {
     let dir = TempDir::new("install-files");
     let dest = dir.path();
     make(&[
@@ -102,15 +121,7 @@ fn install_files_puts_both_programs_and_both_pages_under_destdir() {
         &format!("DESTDIR={}", dest.display()),
         &format!("BINARIES={}", binaries()),
     ]);
-    assert_eq!(
-        listing(dest),
-        [
-            "755 usr/local/bin/rmxcheck",
-            "755 usr/local/bin/rmxsmtpd",
-            "644 usr/local/share/man/man1/rmxcheck.1",
-            "644 usr/local/share/man/man8/rmxsmtpd.8",
-        ]
-    );
+    assert_eq!(listing(dest), INSTALLED);
     let installed = dest.join("usr/local/bin/rmxcheck");
     assert_eq!(
         std::fs::read(installed).unwrap(),
@@ -147,8 +158,10 @@ fn another_prefix_and_mandir() {
         files,
         [
             "opt/rmx/bin/rmxcheck",
+            "opt/rmx/bin/rmxreport",
             "opt/rmx/bin/rmxsmtpd",
             "opt/rmx/man/man1/rmxcheck.1",
+            "opt/rmx/man/man1/rmxreport.1",
             "opt/rmx/man/man8/rmxsmtpd.8",
         ]
     );
@@ -185,8 +198,10 @@ fn make_install_builds_then_installs_the_same_files() {
             format!(
                 "install -d {d}/usr/local/bin {d}/usr/local/share/man/man1 {d}/usr/local/share/man/man8"
             ),
-            format!("install -m 755 {release}/rmxsmtpd {release}/rmxcheck {d}/usr/local/bin"),
-            format!("install -m 644 man/rmxcheck.1 {d}/usr/local/share/man/man1"),
+            format!(
+                "install -m 755 {release}/rmxsmtpd {release}/rmxcheck {release}/rmxreport {d}/usr/local/bin"
+            ),
+            format!("install -m 644 man/rmxcheck.1 man/rmxreport.1 {d}/usr/local/share/man/man1"),
             format!("install -m 644 man/rmxsmtpd.8 {d}/usr/local/share/man/man8"),
         ]
     );
@@ -203,14 +218,15 @@ fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::proces
     std::fs::create_dir_all(tree.join("src")).unwrap();
     std::fs::copy(root().join("Cargo.toml"), tree.join("Cargo.toml")).unwrap();
     std::fs::copy(root().join("Makefile"), tree.join("Makefile")).unwrap();
-    for page in ["man/rmxsmtpd.8", "man/rmxcheck.1"] {
+    for page in PAGES {
         std::fs::copy(root().join(page), tree.join(page)).unwrap();
     }
     if built {
         let release = tree.join(format!("target/{}/release", host()));
         std::fs::create_dir_all(&release).unwrap();
-        std::fs::copy(RMXSMTPD, release.join("rmxsmtpd")).unwrap();
-        std::fs::copy(RMXCHECK, release.join("rmxcheck")).unwrap();
+        for (name, exe) in PROGRAMS {
+            std::fs::copy(exe, release.join(name)).unwrap();
+        }
         // The build is newer than the sources, or older if `changed`.
         let (older, newer) = if changed {
             (release.join("rmxsmtpd"), tree.join("src/lib.rs"))
@@ -254,15 +270,7 @@ fn make_install_without_cargo_installs_what_make_built() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "make install: {output:?}");
     assert!(!stderr.contains("cargo"), "{stderr}");
-    assert_eq!(
-        listing(&dir.join("root")),
-        [
-            "755 usr/local/bin/rmxcheck",
-            "755 usr/local/bin/rmxsmtpd",
-            "644 usr/local/share/man/man1/rmxcheck.1",
-            "644 usr/local/share/man/man8/rmxsmtpd.8",
-        ]
-    );
+    assert_eq!(listing(&dir.join("root")), INSTALLED);
     assert_eq!(
         std::fs::read(dir.join("root/usr/local/bin/rmxsmtpd")).unwrap(),
         std::fs::read(RMXSMTPD).unwrap()

@@ -1,0 +1,483 @@
+//! The report of rmxreport(1), for people (aligned plain-text tables, each
+//! figure with a line saying what it means) and as one JSON object whose
+//! names do not change: totals, adoption, what-if, networks, days, skipped.
+
+use std::cmp::Reverse;
+use std::fmt::Write;
+
+use super::line::{Action, Verdict, day_text, time_text};
+use super::tally::{Day, Network, Tally};
+
+/// Lines that were not counted, as the reader found them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Every line that is not a whole verdict line (those `-u` writes).
+    pub lines: u64,
+    /// Of them, lines longer than the reader keeps.
+    pub too_long: u64,
+}
+
+/// The figures, sorted and cut to `top`, ready for either form.
+pub struct Report<'a> {
+    tally: &'a Tally,
+    skipped: Skipped,
+    top: usize,
+    networks: Vec<&'a Network>,
+    whatif: Vec<&'a Network>,
+    days: Vec<(i64, Day)>,
+}
+
+struct Adoption {
+    answered: u64,
+    published: u64,
+    networks: u64,
+    published_networks: u64,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(tally: &'a Tally, skipped: Skipped, top: usize) -> Report<'a> {
+        let mut networks: Vec<&Network> = tally.networks().iter().collect();
+        networks.sort_unstable_by(|a, b| {
+            (Reverse(a.decisions), Reverse(a.addresses), &a.text).cmp(&(
+                Reverse(b.decisions),
+                Reverse(b.addresses),
+                &b.text,
+            ))
+        });
+        let mut whatif: Vec<&Network> = tally
+            .networks()
+            .iter()
+            .filter(|n| n.whatif_decisions > 0)
+            .collect();
+        whatif.sort_unstable_by(|a, b| {
+            (
+                Reverse(a.whatif_decisions),
+                Reverse(a.whatif_addresses),
+                &a.text,
+            )
+                .cmp(&(
+                    Reverse(b.whatif_decisions),
+                    Reverse(b.whatif_addresses),
+                    &b.text,
+                ))
+        });
+        let mut days = Vec::new();
+        if let (Some(&first), Some(&last)) = (tally.days.keys().min(), tally.days.keys().max()) {
+            for day in first..=last {
+                days.push((day, tally.days.get(&day).copied().unwrap_or_default()));
+            }
+        }
+        Report {
+            tally,
+            skipped,
+            top,
+            networks,
+            whatif,
+            days,
+        }
+    }
+
+    fn adoption(&self) -> Adoption {
+        let g = &self.tally.grid;
+        let sum = |v: Verdict| g[v as usize].iter().sum::<u64>();
+        let published = sum(Verdict::Pass) + sum(Verdict::Fail);
+        let published_networks = self
+            .networks
+            .iter()
+            .filter(|n| n.by_verdict[0] + n.by_verdict[1] > 0)
+            .count() as u64;
+        let unpublished = self.networks.iter().filter(|n| n.by_verdict[2] > 0).count() as u64;
+        Adoption {
+            answered: published + sum(Verdict::None),
+            published,
+            networks: published_networks + unpublished,
+            published_networks,
+        }
+    }
+
+    fn decisions(&self) -> u64 {
+        self.tally.grid.iter().flatten().sum()
+    }
+
+    pub fn text(&self) -> String {
+        let t = self.tally;
+        let mut o = String::new();
+        let w = &mut o;
+        let _ = writeln!(w, "Totals");
+        let _ = writeln!(
+            w,
+            "{:>10} {:>10}  {:<10} action",
+            "decisions", "addresses", "result"
+        );
+        for v in Verdict::ALL {
+            for a in Action::ALL {
+                let n = t.grid[v as usize][a as usize];
+                if n > 0 {
+                    let action = ["accept", "refuse", "would refuse (dry run)"][a as usize];
+                    let _ = writeln!(
+                        w,
+                        "{n:>10} {:>10}  {:<10} {action}",
+                        t.addresses_with(v, a),
+                        v.word()
+                    );
+                }
+            }
+        }
+        let _ = writeln!(w, "{:>10} {:>10}  all", self.decisions(), t.address_count());
+        let _ = writeln!(
+            w,
+            "  decisions: verdict lines counted, one per connection (rmxsmtpd) or lookup (rmxpolicyd)"
+        );
+        let _ = writeln!(
+            w,
+            "  addresses: distinct client addresses among them (`-` is none)"
+        );
+        let _ = writeln!(
+            w,
+            "  refuse: refused for real; would refuse: accepted under -n, refused without it"
+        );
+        if t.undated > 0 {
+            let _ = writeln!(
+                w,
+                "  left out: {} lines without a timestamp (under -d or -c)",
+                t.undated
+            );
+        }
+        if t.out_of_range > 0 {
+            let _ = writeln!(
+                w,
+                "  left out: {} lines outside the days of -d",
+                t.out_of_range
+            );
+        }
+
+        let a = self.adoption();
+        let _ = writeln!(w, "\nAdoption");
+        let _ = writeln!(
+            w,
+            "{:>10}  answered decisions (pass, fail, none)",
+            a.answered
+        );
+        let _ = writeln!(
+            w,
+            "{:>10}  of them from networks that publish a list (pass, fail): {}",
+            a.published,
+            percent(a.published, a.answered)
+        );
+        let _ = writeln!(w, "{:>10}  answered networks", a.networks);
+        let _ = writeln!(
+            w,
+            "{:>10}  of them publish a list: {}",
+            a.published_networks,
+            percent(a.published_networks, a.networks)
+        );
+        let _ = writeln!(
+            w,
+            "{:<10} {:>10} {:>10} {:>7} {:>10} {:>10} {:>7}",
+            "day", "answered", "published", "share", "networks", "publishing", "share"
+        );
+        for (day, d) in &self.days {
+            let answered = d.grid[0..3].iter().flatten().sum::<u64>();
+            let published = d.grid[0..2].iter().flatten().sum::<u64>();
+            let networks = d.published_networks + d.unpublished_networks;
+            let _ = writeln!(
+                w,
+                "{:<10} {answered:>10} {published:>10} {:>7} {networks:>10} {:>10} {:>7}",
+                day_text(*day),
+                percent(published, answered),
+                d.published_networks,
+                percent(d.published_networks, networks)
+            );
+        }
+        let _ = writeln!(
+            w,
+            "  share: of the answered decisions (networks) of the day, those with a list"
+        );
+
+        let _ = writeln!(w, "\nWhat if");
+        match t.scope.cutoff {
+            None => {
+                let _ = writeln!(w, "  under -s, every none decision refused:");
+            }
+            Some(day) => {
+                let _ = writeln!(
+                    w,
+                    "  under -d {}, none decisions from that day on refused:",
+                    day_text(day)
+                );
+            }
+        }
+        let _ = writeln!(w, "{:>10}  decisions refused", t.whatif);
+        let _ = writeln!(w, "{:>10}  addresses refused", t.whatif_addresses());
+        let _ = writeln!(
+            w,
+            "{:>10}  networks refused; the owners to contact, biggest first:",
+            self.whatif.len()
+        );
+        let _ = writeln!(w, "{:>10} {:>10}  network", "decisions", "addresses");
+        for n in self.whatif.iter().take(self.top) {
+            let _ = writeln!(
+                w,
+                "{:>10} {:>10}  {}",
+                n.whatif_decisions, n.whatif_addresses, n.text
+            );
+        }
+        more(w, self.whatif.len(), self.top);
+
+        let _ = writeln!(w, "\nNetworks");
+        let _ = writeln!(
+            w,
+            "{:>10}  networks: list names (pass, fail, temperror), else client blocks",
+            self.networks.len()
+        );
+        let _ = writeln!(
+            w,
+            "{:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8}  {:<20} {:<20} network",
+            "decisions", "addresses", "pass", "fail", "none", "temperror", "skip", "first", "last"
+        );
+        for n in self.networks.iter().take(self.top) {
+            let v = n.by_verdict;
+            let _ = writeln!(
+                w,
+                "{:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8}  {:<20} {:<20} {}",
+                n.decisions,
+                n.addresses,
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                v[4],
+                n.first.map_or("-".into(), time_text),
+                n.last.map_or("-".into(), time_text),
+                n.text
+            );
+        }
+        more(w, self.networks.len(), self.top);
+
+        let _ = writeln!(w, "\nDays (UTC)");
+        let _ = writeln!(
+            w,
+            "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}",
+            "day",
+            "decisions",
+            "pass",
+            "fail",
+            "none",
+            "temperror",
+            "skip",
+            "refused",
+            "would refuse"
+        );
+        for (day, d) in &self.days {
+            let per = |v: usize| d.grid[v].iter().sum::<u64>();
+            let by_action = |a: usize| d.grid.iter().map(|r| r[a]).sum::<u64>();
+            let _ = writeln!(
+                w,
+                "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}",
+                day_text(*day),
+                d.grid.iter().flatten().sum::<u64>(),
+                per(0),
+                per(1),
+                per(2),
+                per(3),
+                per(4),
+                by_action(1),
+                by_action(2)
+            );
+        }
+
+        let _ = writeln!(w, "\nSkipped");
+        let _ = writeln!(
+            w,
+            "{:>10}  lines that are not whole verdict lines (-u FILE keeps them)",
+            self.skipped.lines
+        );
+        let _ = writeln!(
+            w,
+            "{:>10}  of them longer than {} bytes",
+            self.skipped.too_long,
+            super::input::MAX_LINE
+        );
+        o
+    }
+
+    pub fn json(&self) -> String {
+        let t = self.tally;
+        let mut o = String::new();
+        let w = &mut o;
+        let _ = write!(
+            w,
+            "{{\"totals\":{{\"decisions\":{},\"addresses\":{},",
+            self.decisions(),
+            t.address_count()
+        );
+        let _ = write!(
+            w,
+            "\"undated\":{},\"out_of_range\":{},\"results\":{{",
+            t.undated, t.out_of_range
+        );
+        for (i, v) in Verdict::ALL.into_iter().enumerate() {
+            let row = t.grid[v as usize];
+            let _ = write!(
+                w,
+                "{}\"{}\":{{\"decisions\":{},\"addresses\":{}",
+                comma(i),
+                v.word(),
+                row.iter().sum::<u64>(),
+                t.addresses_of(v)
+            );
+            for a in Action::ALL {
+                let _ = write!(
+                    w,
+                    ",\"{}\":{{\"decisions\":{},\"addresses\":{}}}",
+                    a.word(),
+                    row[a as usize],
+                    t.addresses_with(v, a)
+                );
+            }
+            w.push('}');
+        }
+        let a = self.adoption();
+        let _ = write!(
+            w,
+            "}}}},\"adoption\":{{\"answered\":{},\"published\":{},\"share\":{},\"networks\":{},\"published_networks\":{},\"networks_share\":{},\"days\":[",
+            a.answered,
+            a.published,
+            share(a.published, a.answered),
+            a.networks,
+            a.published_networks,
+            share(a.published_networks, a.networks)
+        );
+        for (i, (day, d)) in self.days.iter().enumerate() {
+            let answered = d.grid[0..3].iter().flatten().sum::<u64>();
+            let published = d.grid[0..2].iter().flatten().sum::<u64>();
+            let networks = d.published_networks + d.unpublished_networks;
+            let _ = write!(
+                w,
+                "{}{{\"day\":\"{}\",\"answered\":{answered},\"published\":{published},\"share\":{},\"networks\":{networks},\"published_networks\":{},\"networks_share\":{}}}",
+                comma(i),
+                day_text(*day),
+                share(published, answered),
+                d.published_networks,
+                share(d.published_networks, networks)
+            );
+        }
+        let from = t
+            .scope
+            .cutoff
+            .map_or("null".into(), |d| format!("\"{}\"", day_text(d)));
+        let _ = write!(
+            w,
+            "]}},\"whatif\":{{\"from\":{from},\"decisions\":{},\"addresses\":{},\"networks\":{},\"top\":[",
+            t.whatif,
+            t.whatif_addresses(),
+            self.whatif.len()
+        );
+        for (i, n) in self.whatif.iter().take(self.top).enumerate() {
+            let _ = write!(
+                w,
+                "{}{{\"network\":{},\"decisions\":{},\"addresses\":{}}}",
+                comma(i),
+                string(&n.text),
+                n.whatif_decisions,
+                n.whatif_addresses
+            );
+        }
+        let _ = write!(
+            w,
+            "]}},\"networks\":{{\"count\":{},\"top\":[",
+            self.networks.len()
+        );
+        for (i, n) in self.networks.iter().take(self.top).enumerate() {
+            let v = n.by_verdict;
+            let when =
+                |t: Option<i64>| t.map_or("null".into(), |t| format!("\"{}\"", time_text(t)));
+            let _ = write!(
+                w,
+                "{}{{\"network\":{},\"decisions\":{},\"addresses\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"first\":{},\"last\":{}}}",
+                comma(i),
+                string(&n.text),
+                n.decisions,
+                n.addresses,
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                v[4],
+                when(n.first),
+                when(n.last)
+            );
+        }
+        w.push_str("]},\"days\":[");
+        for (i, (day, d)) in self.days.iter().enumerate() {
+            let per = |v: usize| d.grid[v].iter().sum::<u64>();
+            let by_action = |a: usize| d.grid.iter().map(|r| r[a]).sum::<u64>();
+            let _ = write!(
+                w,
+                "{}{{\"day\":\"{}\",\"decisions\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"refuse\":{},\"would_refuse\":{}}}",
+                comma(i),
+                day_text(*day),
+                d.grid.iter().flatten().sum::<u64>(),
+                per(0),
+                per(1),
+                per(2),
+                per(3),
+                per(4),
+                by_action(1),
+                by_action(2)
+            );
+        }
+        let _ = writeln!(
+            w,
+            "],\"skipped\":{{\"lines\":{},\"too_long\":{}}}}}",
+            self.skipped.lines, self.skipped.too_long
+        );
+        o
+    }
+}
+
+fn comma(i: usize) -> &'static str {
+    if i == 0 { "" } else { "," }
+}
+
+fn more(w: &mut String, len: usize, top: usize) {
+    if len > top {
+        let _ = writeln!(w, "{:>10}  more (-N COUNT shows more)", len - top);
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// A fraction to four places, or `null` when there is nothing to divide.
+fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "null".into()
+    } else {
+        format!("{:.4}", part as f64 / whole as f64)
+    }
+}
+
+/// A JSON string; names in the log are printable ASCII, but say anything
+/// else safely all the same.
+fn string(text: &str) -> String {
+    let mut o = String::with_capacity(text.len() + 2);
+    o.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
