@@ -36,7 +36,7 @@ pub fn client_address(
 }
 
 /// An IPv4 or IPv6 address; IPv6 may carry a `%zone`, which is dropped.
-fn parse(value: &OsString) -> Option<IpAddr> {
+pub fn parse(value: &OsString) -> Option<IpAddr> {
     let text = value.to_str()?;
     let ip = match text.split_once('%') {
         Some((v6, zone)) if !zone.is_empty() => IpAddr::V6(v6.parse::<Ipv6Addr>().ok()?),

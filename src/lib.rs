@@ -18,6 +18,7 @@ pub mod log;
 pub mod lookup;
 pub mod names;
 pub mod options;
+pub mod policy;
 pub mod session;
 pub mod text;
 pub mod verdict;

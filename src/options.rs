@@ -212,7 +212,7 @@ pub fn getopts_error(fail: getopts::Fail) -> String {
 }
 
 /// Whether `on` was given after the last `off`.
-fn last_wins(matches: &Matches, on: &str, off: &str) -> bool {
+pub fn last_wins(matches: &Matches, on: &str, off: &str) -> bool {
     let on = matches.opt_positions(on).into_iter().max();
     let off = matches.opt_positions(off).into_iter().max();
     on > off

@@ -272,7 +272,10 @@ mod tests {
         let answers = vec![at(300, cname("list.example.")), {
             Record::from_rdata(name("list.example."), 120, mx(10, "mx1.example."))
         }];
-        assert_eq!(ttl(&reply(7, &q, ResponseCode::NoError, answers)), Some(120));
+        assert_eq!(
+            ttl(&reply(7, &q, ResponseCode::NoError, answers)),
+            Some(120)
+        );
         // NXDOMAIN and NODATA: the SOA's TTL or MINIMUM, the smaller (RFC 2308 §5).
         let soa = |ttl, minimum| {
             let data = SOA::new(name("ns.example."), name("h.example."), 1, 2, 3, 4, minimum);
