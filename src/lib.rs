@@ -5,7 +5,8 @@
 //! → [`lookup`] (the lists, through the [`dns`] stub resolver) → [`verdict`]
 //! (pass, fail, none, temperror, skip; accept or reject) → an action:
 //! [`exec`] the SMTP daemon, or hold a [`session`] that refuses mail.
-//! [`options`] reads the command line; [`log`] writes the one line per
+//! [`options`] reads the command line ([`policy`]: rmxpolicyd's, and its
+//! Postfix policy protocol); [`log`] writes the one line per
 //! connection; [`text`] keeps what reaches the wire printable, and
 //! [`error_str`] says a system error in words.
 
