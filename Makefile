@@ -1,6 +1,6 @@
 # rmxsmtpd: build, test, install.
 #
-#   make            release build of rmxsmtpd and rmxcheck
+#   make            release build of rmxsmtpd, rmxcheck and rmxpolicyd
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
 #   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
@@ -73,7 +73,7 @@ test:
 # groff, which man(1) uses on most systems, reads some words that mandoc
 # lets pass as macros (a title word `No`) and then cuts the page short,
 # exiting 0: any word it says on stderr is a failure.
-MAN_PAGES = man/rmxsmtpd.8 man/rmxcheck.1
+MAN_PAGES = man/rmxsmtpd.8 man/rmxcheck.1 man/rmxpolicyd.8
 lint-man:
 	$(MANDOC) -T lint -W warning $(MAN_PAGES)
 	@for page in $(MAN_PAGES); do \
@@ -102,9 +102,9 @@ install:
 install-files:
 	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
-	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINDIR)
+	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINARIES)/rmxpolicyd $(BINDIR)
 	install -m 644 man/rmxcheck.1 $(MAN1DIR)
-	install -m 644 man/rmxsmtpd.8 $(MAN8DIR)
+	install -m 644 man/rmxsmtpd.8 man/rmxpolicyd.8 $(MAN8DIR)
 
 clean:
 	$(CARGO) clean

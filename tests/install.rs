@@ -16,6 +16,7 @@ use support::temp::TempDir;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
+const RMXPOLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
 /// What `make` passes to rustc for the release build: glibc linked in
 /// (crt-static) with the default relocation model, which makes a static
 /// position-independent executable, and RELR for its relative relocations.
@@ -106,8 +107,10 @@ fn install_files_puts_both_programs_and_both_pages_under_destdir() {
         listing(dest),
         [
             "755 usr/local/bin/rmxcheck",
+            "755 usr/local/bin/rmxpolicyd",
             "755 usr/local/bin/rmxsmtpd",
             "644 usr/local/share/man/man1/rmxcheck.1",
+            "644 usr/local/share/man/man8/rmxpolicyd.8",
             "644 usr/local/share/man/man8/rmxsmtpd.8",
         ]
     );
@@ -147,8 +150,10 @@ fn another_prefix_and_mandir() {
         files,
         [
             "opt/rmx/bin/rmxcheck",
+            "opt/rmx/bin/rmxpolicyd",
             "opt/rmx/bin/rmxsmtpd",
             "opt/rmx/man/man1/rmxcheck.1",
+            "opt/rmx/man/man8/rmxpolicyd.8",
             "opt/rmx/man/man8/rmxsmtpd.8",
         ]
     );
@@ -185,9 +190,11 @@ fn make_install_builds_then_installs_the_same_files() {
             format!(
                 "install -d {d}/usr/local/bin {d}/usr/local/share/man/man1 {d}/usr/local/share/man/man8"
             ),
-            format!("install -m 755 {release}/rmxsmtpd {release}/rmxcheck {d}/usr/local/bin"),
+            format!(
+                "install -m 755 {release}/rmxsmtpd {release}/rmxcheck {release}/rmxpolicyd {d}/usr/local/bin"
+            ),
             format!("install -m 644 man/rmxcheck.1 {d}/usr/local/share/man/man1"),
-            format!("install -m 644 man/rmxsmtpd.8 {d}/usr/local/share/man/man8"),
+            format!("install -m 644 man/rmxsmtpd.8 man/rmxpolicyd.8 {d}/usr/local/share/man/man8"),
         ]
     );
     assert!(!dest.exists(), "make -n installs nothing");
@@ -203,7 +210,7 @@ fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::proces
     std::fs::create_dir_all(tree.join("src")).unwrap();
     std::fs::copy(root().join("Cargo.toml"), tree.join("Cargo.toml")).unwrap();
     std::fs::copy(root().join("Makefile"), tree.join("Makefile")).unwrap();
-    for page in ["man/rmxsmtpd.8", "man/rmxcheck.1"] {
+    for page in ["man/rmxsmtpd.8", "man/rmxcheck.1", "man/rmxpolicyd.8"] {
         std::fs::copy(root().join(page), tree.join(page)).unwrap();
     }
     if built {
@@ -211,6 +218,7 @@ fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::proces
         std::fs::create_dir_all(&release).unwrap();
         std::fs::copy(RMXSMTPD, release.join("rmxsmtpd")).unwrap();
         std::fs::copy(RMXCHECK, release.join("rmxcheck")).unwrap();
+        std::fs::copy(RMXPOLICYD, release.join("rmxpolicyd")).unwrap();
         // The build is newer than the sources, or older if `changed`.
         let (older, newer) = if changed {
             (release.join("rmxsmtpd"), tree.join("src/lib.rs"))
@@ -258,8 +266,10 @@ fn make_install_without_cargo_installs_what_make_built() {
         listing(&dir.join("root")),
         [
             "755 usr/local/bin/rmxcheck",
+            "755 usr/local/bin/rmxpolicyd",
             "755 usr/local/bin/rmxsmtpd",
             "644 usr/local/share/man/man1/rmxcheck.1",
+            "644 usr/local/share/man/man8/rmxpolicyd.8",
             "644 usr/local/share/man/man8/rmxsmtpd.8",
         ]
     );
