@@ -12,18 +12,11 @@
 mod support;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use support::temp::TempDir;
+use support::inside::{self, ROOT, sh};
 
 const POLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// How long one run of Postfix, all its sessions included, may take.
-const RUN: Duration = Duration::from_secs(120);
 /// The zones (tests/peers/data): 127.0.0.0/24 lists 127.0.0.5 and
 /// 127.0.0.6; 127.0.1.0/24 publishes no list.
 const LISTED: &str = "127.0.0.5";
@@ -98,30 +91,11 @@ impl Ran {
     }
 }
 
-fn sh(command: &str) {
-    let status = Command::new("sh")
-        .args(["-c", command])
-        .env_clear()
-        .env("PATH", PATH)
-        .status()
-        .unwrap();
-    assert!(status.success(), "{command}");
-}
-
-fn render(from: &Path, to: &Path, dir: &Path, root: &Path) {
-    let text = fs::read_to_string(from).unwrap();
-    let text = text
-        .replace("@DIR@", dir.to_str().unwrap())
-        .replace("@ROOT@", root.to_str().unwrap());
-    fs::write(to, text).unwrap();
-}
-
 /// Runs Postfix with rmxpolicyd given `options`, its resolver at
 /// `nameserver`, and swaks sending one session per `(source, recipients)`.
 fn postfix(deb: &Path, options: &str, nameserver: &str, sends: &[(&str, &str)]) -> Ran {
-    let scratch = TempDir::new("postfix");
+    let scratch = inside::scratch("postfix");
     let dir = scratch.path();
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
     let d = dir.display();
     sh(&format!("dpkg-deb -x '{}' '{d}/root'", deb.display()));
     // /etc: the users Postfix wants, a resolver, and the configuration:
@@ -132,12 +106,10 @@ fn postfix(deb: &Path, options: &str, nameserver: &str, sends: &[(&str, &str)]) 
          echo 'postfix:x:64990:64990::/nonexistent:/usr/sbin/nologin' >>'{d}/etc/passwd' && \
          printf 'postfix:x:64990:\\npostdrop:x:64991:\\n' >>'{d}/etc/group' && \
          echo 'nameserver {nameserver}' >'{d}/etc/resolv.conf' && \
-         mkdir -p '{d}/data' '{d}/spool' '{d}/usr/local/bin' && chown 64990 '{d}/data' && \
-         mkdir -m 1777 '{d}/mail' && cp '{POLICYD}' '{d}/usr/local/bin/rmxpolicyd'"
+         mkdir -p '{d}/data' '{d}/spool' && chown 64990 '{d}/data' && mkdir -m 1777 '{d}/mail'"
     ));
     let fixtures = Path::new(ROOT).join("tests/postfix");
     let examples = Path::new(ROOT).join("examples/postfix");
-    let root = dir.join("root");
     let conf = |name: &str| {
         let mut text = fs::read_to_string(fixtures.join(name)).unwrap();
         text.push_str(&fs::read_to_string(examples.join(name)).unwrap());
@@ -152,55 +124,15 @@ fn postfix(deb: &Path, options: &str, nameserver: &str, sends: &[(&str, &str)]) 
     };
     conf("main.cf");
     conf("master.cf");
-    // tinydns and dnscache, as tests/peers.rs runs them.
-    sh(&format!(
-        "mkdir -p '{d}/tinydns' '{d}/dnscache/ip' '{d}/dnscache/servers' && \
-         cp '{ROOT}/tests/peers/data' '{d}/tinydns/' && (cd '{d}/tinydns' && tinydns-data) && \
-         touch '{d}/dnscache/ip/127' && for z in @ 127.in-addr.arpa rmx.test; do \
-         echo 127.0.0.2 >\"{d}/dnscache/servers/$z\"; done"
-    ));
     let sends: String = sends.iter().map(|(s, r)| format!("{s} {r}\n")).collect();
     fs::write(dir.join("sends"), &sends).unwrap();
-    let peers = Path::new(ROOT).join("tests/peers");
-    render(&peers.join("djbdns.sh"), &dir.join("djbdns.sh"), dir, &root);
-    render(
-        &fixtures.join("postfix.sh"),
-        &dir.join("postfix.sh"),
+    inside::run(
         dir,
-        &root,
+        &fixtures.join("postfix.sh"),
+        POLICYD,
+        &["start.log", "maillog", "syslog"],
     );
-    let mut child = Command::new("unshare")
-        .args(["--pid", "--fork", "--kill-child", "--mount", "--net", "sh"])
-        .arg(dir.join("djbdns.sh"))
-        .arg(dir.join("postfix.sh"))
-        .env_clear()
-        .env("PATH", PATH)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = child.wait_with_output().unwrap();
     let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
-    assert!(
-        status.success(),
-        "postfix.sh: {status}\n{}{}\nstart: {}\nmaillog: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        read("start.log"),
-        read("maillog"),
-    );
     let count = sends.lines().count();
     Ran {
         swaks: (1..=count).map(|n| read(&format!("swaks.{n}"))).collect(),
