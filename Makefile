@@ -6,7 +6,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
 #                   on PATH, else installs what `make` built (sudo make install)
 #   make install-files  the copying half alone: what `make` built, no cargo
-#   make bench      rmxsmtpd against rblsmtpd, side by side (root; not in CI)
+#   make bench      rmxsmtpd against rblsmtpd, and Postfix with and without
+#                   rmxpolicyd, side by side (root; not in CI)
 #   make clean
 
 PREFIX ?= /usr/local
@@ -136,7 +137,9 @@ check-musl:
 	$(CARGO) build --bin rmxsmtpd --target $(MUSL)
 	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test argv
 
-# rmxsmtpd against rblsmtpd, side by side, not part of CI: needs
-# root and the Debian packages bench/run names. Prints the README's table.
+# rmxsmtpd against rblsmtpd, then Postfix with and without rmxpolicyd,
+# side by side, not part of CI: needs root and the Debian packages
+# bench/run and bench/postfix name. Prints the tables of bench/README.md.
 bench:
 	bench/run
+	bench/postfix --no-build
