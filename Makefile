@@ -1,13 +1,13 @@
 # rmxsmtpd: build, test, install.
 #
-#   make            release build of rmxsmtpd, rmxcheck and rmxreport
+#   make            release build of rmxsmtpd, rmxcheck, rmxpolicyd and rmxreport
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
 #   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
 #                   on PATH, else installs what `make` built (sudo make install)
 #   make install-files  the copying half alone: what `make` built, no cargo
-#   make bench      rmxsmtpd against rblsmtpd, and rmxreport against awk,
-#                   side by side (root; not in CI)
+#   make bench      rmxsmtpd against rblsmtpd, Postfix with and without
+#                   rmxpolicyd, rmxreport against awk, side by side (root; not in CI)
 #   make clean
 
 PREFIX ?= /usr/local
@@ -74,7 +74,7 @@ test:
 # groff, which man(1) uses on most systems, reads some words that mandoc
 # lets pass as macros (a title word `No`) and then cuts the page short,
 # exiting 0: any word it says on stderr is a failure.
-MAN_PAGES = man/rmxsmtpd.8 man/rmxcheck.1 man/rmxreport.1
+MAN_PAGES = man/rmxsmtpd.8 man/rmxcheck.1 man/rmxpolicyd.8 man/rmxreport.1
 lint-man:
 	$(MANDOC) -T lint -W warning $(MAN_PAGES)
 	@for page in $(MAN_PAGES); do \
@@ -103,9 +103,9 @@ install:
 install-files:
 	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
-	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINARIES)/rmxreport $(BINDIR)
+	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINARIES)/rmxpolicyd $(BINARIES)/rmxreport $(BINDIR)
 	install -m 644 man/rmxcheck.1 man/rmxreport.1 $(MAN1DIR)
-	install -m 644 man/rmxsmtpd.8 $(MAN8DIR)
+	install -m 644 man/rmxsmtpd.8 man/rmxpolicyd.8 $(MAN8DIR)
 
 clean:
 	$(CARGO) clean
@@ -137,9 +137,11 @@ check-musl:
 	$(CARGO) build --bin rmxsmtpd --target $(MUSL)
 	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test argv
 
-# rmxsmtpd against rblsmtpd, side by side, not part of CI: needs
-# root and the Debian packages bench/run names. Prints the README's table.
-# Then rmxreport against mawk and gawk over a generated log (bench/report).
+# rmxsmtpd against rblsmtpd, then Postfix with and without rmxpolicyd,
+# then rmxreport against mawk and gawk over a generated log, side by side;
+# not part of CI: needs root and the Debian packages bench/run,
+# bench/postfix and bench/report name. Prints the tables of bench/README.md.
 bench:
 	bench/run
+	bench/postfix --no-build
 	bench/report

@@ -8,7 +8,8 @@
 //! [`findings`] reads what the lookup found beyond the verdict: the
 //! mistakes in a list, the notes for the log. [`hosts`] has a host name's
 //! addresses and an address's PTR names, for a publisher's check.
-//! [`options`] reads the command line; [`exit`] says how a run ends; [`log`]
+//! [`options`] reads the command line ([`policy`]: rmxpolicyd's, and its
+//! Postfix policy protocol); [`exit`] says how a run ends; [`log`]
 //! writes the one line per connection; [`text`] keeps what reaches the wire
 //! printable, and [`error_str`] says a system error in words.
 
@@ -24,6 +25,7 @@ pub mod log;
 pub mod lookup;
 pub mod names;
 pub mod options;
+pub mod policy;
 pub mod report;
 pub mod session;
 pub mod text;

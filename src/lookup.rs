@@ -17,6 +17,10 @@ use crate::dns::{self, Answer, Config, QueryId, Resolver};
 /// At most this many exchanges of one list are resolved.
 pub const MAX_EXCHANGES: usize = 20;
 
+/// How long an answer may be kept when its reply says nothing of it (no
+/// record, no SOA), in seconds.
+pub const UNSAID_TTL: u32 = 60;
+
 /// Everything learnt about one client, most specific name first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Findings {
@@ -117,6 +121,20 @@ pub fn lookup(
     timeout: Duration,
     enough: impl Fn(&Findings) -> bool,
 ) -> Findings {
+    lookup_kept(client, names, config, timeout, enough).0
+}
+
+/// [`lookup`], and for how long its findings may be kept: the smallest TTL
+/// of the answers it used (an answer that said none counts as
+/// [`UNSAID_TTL`]), or zero when it used none.
+pub fn lookup_kept(
+    client: IpAddr,
+    names: Vec<(u8, Name)>,
+    config: Config,
+    timeout: Duration,
+    enough: impl Fn(&Findings) -> bool,
+) -> (Findings, u32) {
+    let mut kept: Option<u32> = None;
     let mut findings = Findings::new(client, names);
     let mut resolver = Resolver::new(config, timeout);
     let mut waiting: BTreeMap<QueryId, Waiter> = BTreeMap::new();
@@ -132,6 +150,10 @@ pub fn lookup(
         let Some((id, outcome)) = resolver.next_outcome() else {
             break;
         };
+        if outcome.is_ok() {
+            let ttl = resolver.ttl(id).unwrap_or(UNSAID_TTL);
+            kept = Some(kept.map_or(ttl, |k| k.min(ttl)));
+        }
         match waiting.remove(&id) {
             Some(Waiter::List(i)) => {
                 findings.names[i].list = list_from(outcome);
@@ -171,7 +193,7 @@ pub fn lookup(
             None => {}
         }
     }
-    findings
+    (findings, kept.unwrap_or(0))
 }
 
 /// The record type that holds addresses of `ip`'s family.

@@ -102,24 +102,7 @@ fn read(args: &[OsString]) -> Result<Options, String> {
     if program.is_empty() {
         return Err("no program to run".into());
     }
-    let mut policy = Policy {
-        permanent: last_wins(&matches, "b", "B"),
-        reject_temperror: last_wins(&matches, "c", "C"),
-        ..Policy::default()
-    };
-    if let Some(message) = matches.opt_strs("m").pop() {
-        policy.message = message;
-    }
-    let last_d = matches.opt_positions("d").into_iter().max();
-    let last_s = matches.opt_positions("s").into_iter().max();
-    if let Some(text) = matches.opt_strs("d").pop() {
-        let day = Date::parse(&text)
-            .ok_or_else(|| format!("-d wants a date YYYY-MM-DD, not {text:?}"))?;
-        policy.unpublished = Unpublished::RejectFrom(day);
-    }
-    if last_s > last_d {
-        policy.unpublished = Unpublished::Reject;
-    }
+    let policy = policy(&matches)?;
     let prefixes = prefixes(&matches)?;
     let name = match matches.opt_strs("h").pop() {
         Some(name) if name.is_empty() => return Err("-h wants a name".into()),
@@ -138,7 +121,31 @@ fn read(args: &[OsString]) -> Result<Options, String> {
     })
 }
 
-/// `-4` and `-6`, the prefix lengths to query, as both programs read them:
+/// `-bBcCsd` and `-m`, what is refused and how, as rmxsmtpd and rmxpolicyd
+/// read them: a later option overrides an earlier one.
+pub fn policy(matches: &Matches) -> Result<Policy, String> {
+    let mut policy = Policy {
+        permanent: last_wins(matches, "b", "B"),
+        reject_temperror: last_wins(matches, "c", "C"),
+        ..Policy::default()
+    };
+    if let Some(message) = matches.opt_strs("m").pop() {
+        policy.message = message;
+    }
+    let last_d = matches.opt_positions("d").into_iter().max();
+    let last_s = matches.opt_positions("s").into_iter().max();
+    if let Some(text) = matches.opt_strs("d").pop() {
+        let day = Date::parse(&text)
+            .ok_or_else(|| format!("-d wants a date YYYY-MM-DD, not {text:?}"))?;
+        policy.unpublished = Unpublished::RejectFrom(day);
+    }
+    if last_s > last_d {
+        policy.unpublished = Unpublished::Reject;
+    }
+    Ok(policy)
+}
+
+/// `-4` and `-6`, the prefix lengths to query, as the programs read them:
 /// the last of each counts.
 pub fn prefixes(matches: &Matches) -> Result<Prefixes, String> {
     let mut prefixes = Prefixes::default();

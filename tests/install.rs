@@ -17,21 +17,30 @@ use support::temp::TempDir;
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
+const RMXPOLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
 /// What `make install` installs: the programs, as this `cargo test` built
 /// them, and their manual pages.
-const PROGRAMS: [(&str, &str); 3] = [
+const PROGRAMS: [(&str, &str); 4] = [
     ("rmxsmtpd", RMXSMTPD),
     ("rmxcheck", RMXCHECK),
+    ("rmxpolicyd", RMXPOLICYD),
     ("rmxreport", RMXREPORT),
 ];
-const PAGES: [&str; 3] = ["man/rmxsmtpd.8", "man/rmxcheck.1", "man/rmxreport.1"];
+const PAGES: [&str; 4] = [
+    "man/rmxsmtpd.8",
+    "man/rmxcheck.1",
+    "man/rmxpolicyd.8",
+    "man/rmxreport.1",
+];
 /// What `make install` leaves under DESTDIR with PREFIX=/usr/local.
-const INSTALLED: [&str; 6] = [
+const INSTALLED: [&str; 8] = [
     "755 usr/local/bin/rmxcheck",
+    "755 usr/local/bin/rmxpolicyd",
     "755 usr/local/bin/rmxreport",
     "755 usr/local/bin/rmxsmtpd",
     "644 usr/local/share/man/man1/rmxcheck.1",
     "644 usr/local/share/man/man1/rmxreport.1",
+    "644 usr/local/share/man/man8/rmxpolicyd.8",
     "644 usr/local/share/man/man8/rmxsmtpd.8",
 ];
 /// What `make` passes to rustc for the release build: glibc linked in
@@ -158,10 +167,12 @@ fn another_prefix_and_mandir() {
         files,
         [
             "opt/rmx/bin/rmxcheck",
+            "opt/rmx/bin/rmxpolicyd",
             "opt/rmx/bin/rmxreport",
             "opt/rmx/bin/rmxsmtpd",
             "opt/rmx/man/man1/rmxcheck.1",
             "opt/rmx/man/man1/rmxreport.1",
+            "opt/rmx/man/man8/rmxpolicyd.8",
             "opt/rmx/man/man8/rmxsmtpd.8",
         ]
     );
@@ -199,10 +210,10 @@ fn make_install_builds_then_installs_the_same_files() {
                 "install -d {d}/usr/local/bin {d}/usr/local/share/man/man1 {d}/usr/local/share/man/man8"
             ),
             format!(
-                "install -m 755 {release}/rmxsmtpd {release}/rmxcheck {release}/rmxreport {d}/usr/local/bin"
+                "install -m 755 {release}/rmxsmtpd {release}/rmxcheck {release}/rmxpolicyd {release}/rmxreport {d}/usr/local/bin"
             ),
             format!("install -m 644 man/rmxcheck.1 man/rmxreport.1 {d}/usr/local/share/man/man1"),
-            format!("install -m 644 man/rmxsmtpd.8 {d}/usr/local/share/man/man8"),
+            format!("install -m 644 man/rmxsmtpd.8 man/rmxpolicyd.8 {d}/usr/local/share/man/man8"),
         ]
     );
     assert!(!dest.exists(), "make -n installs nothing");

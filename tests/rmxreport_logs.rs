@@ -7,24 +7,20 @@
 //! A missing peer skips the test with a line that says what to install;
 //! under CI=true it fails instead.
 
-// Shared test helpers, of which this test uses some.
-#[allow(dead_code)]
-#[path = "support/json.rs"]
-mod json;
-// Shared test helpers, of which this test uses some.
-#[allow(dead_code)]
-#[path = "support/responder.rs"]
-mod responder;
+mod support;
 
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use responder::{Responder, Zone};
+use support::json;
+use support::responder::{Responder, Zone};
+use support::skip::need;
+use support::temp::free_port;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
@@ -40,38 +36,16 @@ while IFS= read -r line; do
 done
 ";
 
-fn found(program: &str) -> bool {
-    std::env::var("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .any(|dir| Path::new(dir).join(program).is_file())
-}
-
+/// Whether every peer is here; each one missing is a skip of its own.
 fn ready() -> bool {
-    let needs = [
+    [
         ("tcpserver", "ucspi-tcp"),
         ("swaks", "swaks"),
         ("multilog", "daemontools"),
         ("svlogd", "runit"),
-    ];
-    let missing: Vec<String> = needs
-        .iter()
-        .filter(|(p, _)| !found(p))
-        .map(|(p, pkg)| format!("{p} (install {pkg})"))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!(
-        "SKIP: rmxreport over multilog and svlogd: needs {}",
-        missing.join(", ")
-    );
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}; with CI=true a missing peer is a failure"
-    );
-    let _ = writeln!(std::io::stderr(), "{why}");
-    false
+    ]
+    .iter()
+    .fold(true, |all, (program, package)| need(program, package) & all)
 }
 
 /// A child of the test, stopped by its PID when dropped.
@@ -95,14 +69,6 @@ fn utc_now() -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// tcpserver on 127.0.0.1 running rmxsmtpd with `options` in front of the
@@ -225,12 +191,13 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         socket.local_addr().unwrap().to_string()
     };
+    // Before the servers: each one's probe connection makes a line too.
+    let began = utc_now();
     let (real, real_port) = tcpserver(&dns_ip, &["-t", "5"], &sink, &log);
     let (dry, dry_port) = tcpserver(&dns_ip, &["-n", "-t", "5"], &sink, &log);
     let (deaf, deaf_port) = tcpserver(&dead, &["-T", "1", "-t", "5"], &sink, &log);
     drop(log);
 
-    let began = utc_now();
     // (server port, client, connections)
     let traffic = [
         (real_port, "127.0.0.9", 10), // pass: listed

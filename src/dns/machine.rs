@@ -92,6 +92,8 @@ struct Query {
     /// The current try is a TCP exchange with `server`.
     on_tcp: bool,
     state: State,
+    /// How long the final answer may be kept ([`wire::ttl`]).
+    ttl: Option<u32>,
 }
 
 enum State {
@@ -157,6 +159,7 @@ impl Machine {
             last_failure: String::new(),
             on_tcp: false,
             state: State::Waiting,
+            ttl: None,
         });
         self.at(now, |machine| match id {
             Err(error) => machine.end(i, Err(error)),
@@ -178,6 +181,12 @@ impl Machine {
     /// The next thing to do, in the order decided.
     pub fn next_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
+    }
+
+    /// How long, in seconds, a question's answer may be kept, if its reply
+    /// said.
+    pub fn ttl(&self, query: QueryId) -> Option<u32> {
+        self.queries[query.0].ttl
     }
 
     /// A question that has ended, with its outcome; each is given once.
@@ -224,6 +233,7 @@ impl Machine {
                 }
             });
             if let Some((i, reply)) = matching {
+                machine.queries[i].ttl = wire::ttl(bytes);
                 machine.take_reply(i, server, reply, now);
             }
         });
@@ -267,7 +277,8 @@ impl Machine {
                 Reply::NotOurs | Reply::Truncated => Reply::Malformed,
                 reply => reply,
             };
-            machine.take_reply(i, q.server, reply, now);
+            machine.queries[i].ttl = wire::ttl(bytes);
+            machine.take_reply(i, machine.queries[i].server, reply, now);
         });
     }
 

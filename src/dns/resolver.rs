@@ -68,6 +68,12 @@ impl Resolver {
         self.machine.question(id)
     }
 
+    /// How long, in seconds, a question's answer may be kept, if its reply
+    /// said (RFC 2308 for NXDOMAIN and NODATA).
+    pub fn ttl(&self, id: QueryId) -> Option<u32> {
+        self.machine.ttl(id)
+    }
+
     /// Waits for the next question to complete and returns its outcome, or
     /// `None` when nothing is left in flight.
     pub fn next_outcome(&mut self) -> Option<(QueryId, Result<Answer, Error>)> {

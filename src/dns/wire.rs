@@ -2,8 +2,9 @@
 //! for (RFC 1035 §4.1, RFC 6891 for EDNS0).
 //!
 //! Pure functions over byte slices: no sockets here. A reply is read only as
-//! far as the answer section; authority and additional records are never
-//! used, so they are never parsed.
+//! far as the answer section, and, for how long its answer may be kept
+//! ([`ttl`]), the authority section's SOA; additional records are never
+//! parsed.
 
 use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
@@ -123,6 +124,35 @@ pub fn check(bytes: &[u8], id: u16, question: &Question) -> Reply {
     extract(&answers, question, rcode == ResponseCode::NXDomain)
 }
 
+/// How long, in seconds, the answer of a reply that [`check`] took as final
+/// may be kept: the smallest TTL in the answer section, and for NXDOMAIN or
+/// NODATA the negative TTL of RFC 2308 §5 (the authority section's SOA: the
+/// smaller of its TTL and its MINIMUM field). `None` when the reply says
+/// neither.
+pub fn ttl(bytes: &[u8]) -> Option<u32> {
+    let mut decoder = BinDecoder::new(bytes);
+    let counts = Header::read(&mut decoder).ok()?.counts;
+    Message::read_queries(&mut decoder, usize::from(counts.queries)).ok()?;
+    let records = |decoder: &mut BinDecoder<'_>, count: u16| {
+        Message::read_records(decoder, usize::from(count), false, OpCode::Query)
+            .map(|(records, _, _)| records)
+    };
+    let answers = records(&mut decoder, counts.answers).ok()?;
+    let positive = answers.iter().map(|r| r.ttl).min();
+    let negative = records(&mut decoder, counts.authorities)
+        .ok()
+        .and_then(|authority| {
+            authority.iter().find_map(|r| match &r.data {
+                RData::SOA(soa) => Some(r.ttl.min(soa.minimum)),
+                _ => None,
+            })
+        });
+    match (positive, negative) {
+        (Some(p), Some(n)) => Some(p.min(n)),
+        (p, n) => p.or(n),
+    }
+}
+
 /// The records for `question`, following CNAMEs inside the answer section
 /// from the name asked (RFC 1034 §3.6.2, §4.3.2). The response code speaks
 /// of the last name in the chain (RFC 6604 §2). Malformed if a record of
@@ -231,6 +261,39 @@ mod tests {
         bytes.extend(u16::try_from(rdata.len()).unwrap().to_be_bytes());
         bytes.extend(rdata);
         bytes
+    }
+
+    #[test]
+    fn how_long_an_answer_may_be_kept() {
+        use hickory_proto::rr::rdata::SOA;
+        let q = mx_question();
+        let at = |ttl, data| Record::from_rdata(name("100.51.198.in-addr.arpa."), ttl, data);
+        // The smallest TTL of the answer, CNAMEs on the way included.
+        let answers = vec![at(300, cname("list.example.")), {
+            Record::from_rdata(name("list.example."), 120, mx(10, "mx1.example."))
+        }];
+        assert_eq!(
+            ttl(&reply(7, &q, ResponseCode::NoError, answers)),
+            Some(120)
+        );
+        // NXDOMAIN and NODATA: the SOA's TTL or MINIMUM, the smaller (RFC 2308 §5).
+        let soa = |ttl, minimum| {
+            let data = SOA::new(name("ns.example."), name("h.example."), 1, 2, 3, 4, minimum);
+            Record::from_rdata(name("51.198.in-addr.arpa."), ttl, RData::SOA(data))
+        };
+        for (rcode, soa_ttl, minimum, want) in [
+            (ResponseCode::NXDomain, 3600, 45, 45),
+            (ResponseCode::NoError, 30, 900, 30),
+        ] {
+            let mut message = Message::new(7, MessageType::Response, OpCode::Query);
+            message.metadata.response_code = rcode;
+            message.add_query(Query::query(q.name.clone(), q.rtype));
+            message.add_authority(soa(soa_ttl, minimum));
+            assert_eq!(ttl(&message.to_vec().unwrap()), Some(want), "{rcode:?}");
+        }
+        // Neither: the reply says nothing.
+        assert_eq!(ttl(&reply(7, &q, ResponseCode::NXDomain, vec![])), None);
+        assert_eq!(ttl(&[0, 7]), None);
     }
 
     /// MX 10 mx1.example. as RDATA: a preference, then a name.

@@ -2,6 +2,8 @@
 //! of them, hence the blanket allowance below.
 #![allow(dead_code)]
 
+pub mod inside;
+pub mod json;
 pub mod memory;
 pub mod responder;
 pub mod skip;

@@ -121,6 +121,8 @@ impl Behaviour {
 #[derive(Clone, Debug, Default)]
 pub struct Zone {
     records: Vec<Record>,
+    /// The TTL of the records added from now on, if not [`TTL`].
+    ttl: Option<u32>,
 }
 
 impl Zone {
@@ -160,9 +162,16 @@ impl Zone {
         self.with(alias, RData::CNAME(CNAME(absolute(target))))
     }
 
+    /// The records added after this call have this TTL.
+    pub fn ttl(mut self, seconds: u32) -> Zone {
+        self.ttl = Some(seconds);
+        self
+    }
+
     fn with(mut self, owner: &str, data: RData) -> Zone {
+        let ttl = self.ttl.unwrap_or(TTL);
         self.records
-            .push(Record::from_rdata(absolute(owner), TTL, data));
+            .push(Record::from_rdata(absolute(owner), ttl, data));
         self
     }
 
