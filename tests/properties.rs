@@ -9,7 +9,8 @@
 //!   measured with a counting allocator;
 //! - reverse names match a reference built by hand from the address;
 //! - `judge`, `decide` and `screen` are total; `judge` agrees with the
-//!   findings, and `decide` with the literal table in `tests/decide.table`.
+//!   findings, and `decide` with the literal table in `tests/decide.table`;
+//! - rmxpolicyd's request reader returns for any bytes, within its bounds.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -31,6 +32,7 @@ use rmxsmtpd::dns::{self, Answer, Question};
 use rmxsmtpd::log::Entry;
 use rmxsmtpd::lookup::{Addrs, Exchange, Findings, List, NameFindings, list_from};
 use rmxsmtpd::names::{Prefixes, parse_v4, parse_v6, reverse_names};
+use rmxsmtpd::policy::{MAX_ATTRIBUTES, MAX_REQUEST, read_request};
 use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
 use rmxsmtpd::text::{MAX_MESSAGE, render};
 use rmxsmtpd::verdict::{
@@ -663,6 +665,67 @@ proptest! {
             Screen::Reject(rejection) => {
                 prop_assert!(rmxsmtpd.as_deref().is_some_and(|t| !t.is_empty()));
                 refusals(&Action::Reject(rejection))?;
+            }
+        }
+    }
+}
+
+// ---- rmxpolicyd's requests -----------------------------------------------
+
+/// A request as Postfix would send it, or not: good lines, broken ones, NUL
+/// bytes, CRLF, long values, and any bytes at all.
+fn request_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        Just(b"request=smtpd_access_policy\n".to_vec()),
+        Just(b"client_address=198.51.100.10\n".to_vec()),
+        Just(b"protocol_state=RCPT\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"no equals sign\n".to_vec()),
+        Just(b"=empty name\n".to_vec()),
+        Just(b"nul=\0\n".to_vec()),
+        (1usize..70_000).prop_map(|n| [b"x=".to_vec(), vec![b'a'; n], b"\n".to_vec()].concat()),
+        vec(any::<u8>(), 0..64),
+    ];
+    vec(line, 0..40).prop_map(|lines| lines.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever arrives, `read_request` returns: each request it gives was
+    /// at most MAX_REQUEST bytes and MAX_ATTRIBUTES lines, ended by an empty
+    /// line, and made of `name=value` lines with no NUL; anything else ends
+    /// the stream with an error, as the protocol asks. Reading never takes
+    /// more than a request's bound past what it gave.
+    #[test]
+    fn any_bytes_are_requests_or_one_error(bytes in request_bytes()) {
+        let mut input = std::io::Cursor::new(bytes.clone());
+        loop {
+            let before = input.position() as usize;
+            match read_request(&mut input) {
+                Ok(Some(_)) => {
+                    let used = &bytes[before..input.position() as usize];
+                    prop_assert!(used.len() <= MAX_REQUEST);
+                    prop_assert!(used.ends_with(b"\n\n") || used.ends_with(b"\n\r\n") || used == b"\n");
+                    prop_assert!(!used.contains(&0));
+                    let lines = used.split(|&b| b == b'\n').filter(|l| !l.is_empty() && *l != b"\r");
+                    let mut count = 0;
+                    for line in lines {
+                        count += 1;
+                        let at = line.iter().position(|&b| b == b'=');
+                        prop_assert!(at.is_some_and(|at| at > 0), "{:?}", line);
+                    }
+                    prop_assert!(count <= MAX_ATTRIBUTES);
+                }
+                Ok(None) => {
+                    prop_assert_eq!(before, bytes.len(), "end of input only at the end");
+                    break;
+                }
+                Err(why) => {
+                    prop_assert!(!why.contains('\n'), "{}", why);
+                    prop_assert!(input.position() as usize - before <= MAX_REQUEST + 1);
+                    break;
+                }
             }
         }
     }
