@@ -115,10 +115,12 @@ fn read_input<W: Write>(name: &str, counter: &mut Counter<W>) -> io::Result<()> 
     if name == "-" {
         return input::read(io::stdin().lock(), counter);
     }
+    // A file is read in as many parts at once as there are cores.
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
     for path in files(Path::new(name))? {
         let file = File::open(&path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        input::read(file, counter)?;
+        counter.read_file(&file, parts)?;
     }
     Ok(())
 }

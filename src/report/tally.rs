@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::line::{Action, Address, Decision, Verdict, is_v4};
+use super::line::{Action, Address, Decision, MAPPED, Verdict, is_v4};
 
 /// A multiply-rotate hash (as rustc's FxHash): the keys are the log's own
 /// addresses and names, and a fast hash is what keeps up with the lines.
@@ -174,6 +174,10 @@ pub struct Tally {
     pub days: Map<i64, Day>,
     /// (network, day) pairs outside a network's 64 days of bits.
     network_days: Set<(u32, i64)>,
+    /// (block, day) pairs whose day counted the block as publishing (its
+    /// first answered line that day a `pass` or `fail` naming no list): what
+    /// [`Tally::merge`] needs to undo a day counted twice.
+    published_blocks: Set<(u32, i64)>,
 }
 
 impl Tally {
@@ -190,6 +194,7 @@ impl Tally {
             pairs: Map::default(),
             days: Map::default(),
             network_days: Set::default(),
+            published_blocks: Set::default(),
         }
     }
 
@@ -257,25 +262,148 @@ impl Tally {
         let Some(day) = day.filter(|_| answered) else {
             return;
         };
-        if network.day_base == i64::MIN {
-            network.day_base = day;
-        }
-        let new_day = match day.checked_sub(network.day_base) {
-            Some(offset @ 0..=63) => {
-                let new = network.day_bits & 1 << offset == 0;
-                network.day_bits |= 1 << offset;
-                new
-            }
-            _ => self.network_days.insert((id, day)),
-        };
+        let named = network.named;
+        let new_day = !self.network_day(id, day);
         if new_day {
             let entry = self.days.get_mut(&day).expect("counted above");
             if d.verdict == Verdict::None {
                 entry.unpublished_networks += 1;
             } else {
                 entry.published_networks += 1;
+                if !named {
+                    self.published_blocks.insert((id, day));
+                }
             }
         }
+    }
+
+    /// Adds the figures of `later`, a tally of the lines that follow this
+    /// one's: the same figures as one tally of all the lines.
+    pub fn merge(&mut self, later: Tally) {
+        for (v, row) in later.grid.iter().enumerate() {
+            for (a, n) in row.iter().enumerate() {
+                self.grid[v][a] += n;
+            }
+        }
+        self.undated += later.undated;
+        self.out_of_range += later.out_of_range;
+        self.whatif += later.whatif;
+        for (day, d) in &later.days {
+            let entry = self.days.entry(*day).or_default();
+            for (v, row) in d.grid.iter().enumerate() {
+                for (a, n) in row.iter().enumerate() {
+                    entry.grid[v][a] += n;
+                }
+            }
+            entry.published_networks += d.published_networks;
+            entry.unpublished_networks += d.unpublished_networks;
+        }
+        // Where each of `later`'s networks is here.
+        let mut here = vec![0u32; later.networks.list.len()];
+        for (name, &id) in &later.networks.by_name {
+            here[id as usize] = self.networks.named(name);
+        }
+        for (&block, &id) in &later.networks.by_block {
+            let text = &later.networks.list[id as usize].text;
+            here[id as usize] = self.networks.block(block, || text.to_string());
+        }
+        for (id, other) in later.networks.list.iter().enumerate() {
+            let network = &mut self.networks.list[here[id] as usize];
+            network.decisions += other.decisions;
+            for (n, o) in network.by_verdict.iter_mut().zip(other.by_verdict) {
+                *n += o;
+            }
+            // Less the addresses seen in both, below.
+            network.addresses += other.addresses;
+            network.whatif_decisions += other.whatif_decisions;
+            network.whatif_addresses += other.whatif_addresses;
+            network.first = match (network.first, other.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            network.last = network.last.max(other.last);
+        }
+        // The days of each network, a day counted in both counted once, as
+        // the earlier lines counted it.
+        let mut days: Vec<(u32, i64)> = later.network_days.iter().copied().collect();
+        for (id, other) in later.networks.list.iter().enumerate() {
+            for offset in 0..64 {
+                if other.day_bits & 1 << offset != 0 {
+                    days.push((id as u32, other.day_base + offset));
+                }
+            }
+        }
+        for (id, day) in days {
+            let to = here[id as usize];
+            if !self.network_day(to, day) {
+                if later.published_blocks.contains(&(id, day)) {
+                    self.published_blocks.insert((to, day));
+                }
+                continue;
+            }
+            let entry = self.days.get_mut(&day).expect("counted above");
+            if later.networks.list[id as usize].named || later.published_blocks.contains(&(id, day))
+            {
+                entry.published_networks -= 1;
+            } else {
+                entry.unpublished_networks -= 1;
+            }
+        }
+        // The addresses, an address seen in a network in both counted once.
+        let v4 = later
+            .v4
+            .into_iter()
+            .map(|(a, s)| (MAPPED | a as Address, s));
+        for (client, seen) in v4.chain(later.v6) {
+            let mine = if is_v4(client) {
+                self.v4.entry(client as u32).or_default()
+            } else {
+                self.v6.entry(client).or_default()
+            };
+            mine.mask |= seen.mask;
+            self.pair(here[seen.network as usize], client, seen.pair);
+        }
+        for ((id, client), bits) in later.pairs {
+            self.pair(here[id as usize], client, bits);
+        }
+    }
+
+    /// Marks a network counted on an answered day, as `add` does; whether
+    /// it already was.
+    fn network_day(&mut self, id: u32, day: i64) -> bool {
+        let network = &mut self.networks.list[id as usize];
+        if network.day_base == i64::MIN {
+            network.day_base = day;
+        }
+        match day.checked_sub(network.day_base) {
+            Some(offset @ 0..=63) => {
+                let known = network.day_bits & 1 << offset != 0;
+                network.day_bits |= 1 << offset;
+                known
+            }
+            _ => !self.network_days.insert((id, day)),
+        }
+    }
+
+    /// Adds a (network, address) pair of a later tally with its bits.
+    fn pair(&mut self, id: u32, client: Address, bits: u8) {
+        let seen = if is_v4(client) {
+            self.v4.get_mut(&(client as u32))
+        } else {
+            self.v6.get_mut(&client)
+        }
+        .expect("merged above");
+        let pair = if seen.network == NO_NETWORK || seen.network == id {
+            seen.network = id;
+            &mut seen.pair
+        } else {
+            self.pairs.entry((id, client)).or_default()
+        };
+        let known = *pair;
+        *pair |= bits;
+        let network = &mut self.networks.list[id as usize];
+        network.addresses -= (known & 1 != 0) as u64;
+        network.whatif_addresses -= (known & bits & 2 != 0) as u64;
     }
 
     fn count_addresses(&self, bits: u16) -> u64 {
@@ -312,7 +440,6 @@ impl Networks {
     /// a `temperror` that names one), else the client's block. `known`, the
     /// network the address was first seen in, is tried first.
     fn of(&mut self, d: &Decision, client: Address, known: u32, scope: Scope) -> u32 {
-        let next = self.list.len() as u32;
         let known = self.list.get(known as usize);
         let named = matches!(
             d.verdict,
@@ -325,13 +452,7 @@ impl Networks {
             {
                 return network.id;
             }
-            if let Some(&id) = self.by_name.get(name) {
-                return id;
-            }
-            self.by_name.insert(name.into(), next);
-            let text = String::from_utf8_lossy(name).into();
-            self.list.push(Network::new(text, true, next));
-            return next;
+            return self.named(name);
         }
         // An address is always in the same block.
         if let Some(network) = known
@@ -352,16 +473,35 @@ impl Networks {
         };
         // An IPv4 block keeps its ::ffff:0:0/96 prefix: no IPv6 block is
         // the same number.
+        self.block(block, || {
+            if is_v4(client) {
+                format!("{}/{}", Ipv4Addr::from(block as u32), len.min(32))
+            } else {
+                format!("{}/{}", Ipv6Addr::from(block), len.min(128))
+            }
+        })
+    }
+
+    /// The network of a list's name, added if new.
+    fn named(&mut self, name: &[u8]) -> u32 {
+        if let Some(&id) = self.by_name.get(name) {
+            return id;
+        }
+        let next = self.list.len() as u32;
+        self.by_name.insert(name.into(), next);
+        let text = String::from_utf8_lossy(name).into();
+        self.list.push(Network::new(text, true, next));
+        next
+    }
+
+    /// The network of a block, added (with the text `text` makes) if new.
+    fn block(&mut self, block: Address, text: impl FnOnce() -> String) -> u32 {
         if let Some(&id) = self.by_block.get(&block) {
             return id;
         }
+        let next = self.list.len() as u32;
         self.by_block.insert(block, next);
-        let text = if is_v4(client) {
-            format!("{}/{}", Ipv4Addr::from(block as u32), len.min(32))
-        } else {
-            format!("{}/{}", Ipv6Addr::from(block), len.min(128))
-        };
-        self.list.push(Network::new(text.into(), false, next));
+        self.list.push(Network::new(text().into(), false, next));
         next
     }
 }
