@@ -761,28 +761,6 @@ fn a_large_log_matches_a_simple_count() {
     assert_eq!(got.int("whatif.decisions"), none);
 }
 
-/// A file is read in parts at once on a machine with more than one core;
-/// the report is the one its lines give read in order from stdin.
-#[test]
-fn a_file_gives_the_report_of_its_lines_read_in_order() {
-    let dir = scratch("parts");
-    let log = synthetic(100_000);
-    let path = dir.join("log");
-    fs::write(&path, &log).unwrap();
-    let file = path.to_str().unwrap();
-    for args in [&["-N", "100000"][..], &["-j", "-c", "2026-06-02"]] {
-        let whole = run(args, log.as_bytes());
-        let read = run(&[args, &[file]].concat(), b"");
-        assert_eq!(read.status.code(), Some(0));
-        assert!(whole.stdout.len() > 1000);
-        assert_eq!(
-            String::from_utf8_lossy(&read.stdout),
-            String::from_utf8_lossy(&whole.stdout)
-        );
-    }
-    fs::remove_dir_all(dir).unwrap();
-}
-
 // ---- The README's worked example ------------------------------------------
 
 /// The report in the README is what its commands print.

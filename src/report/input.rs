@@ -1,12 +1,10 @@
 //! Where rmxreport(1)'s lines come from: files, stdin, and the log
 //! directories of multilog and svlogd (the rotated `@*.s` and `@*.u` files
 //! in time order, then `current`), read in blocks and cut into lines with a
-//! bound: a longer line is passed on in pieces, never kept whole. A file
-//! can be cut into byte ranges at line ends, to be read at once.
+//! bound: a longer line is passed on in pieces, never kept whole.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// The longest line kept whole, in bytes. rmxsmtpd's lines are at most
@@ -101,67 +99,6 @@ fn lines(mut input: impl Read, to: &mut impl Lines) -> io::Result<()> {
         to.line(&buf[start..end], false);
     }
     Ok(())
-}
-
-/// A byte range of a file, read by position (pread(2)), so that ranges of
-/// one file can be read at once; `end` of `u64::MAX` reads to the end.
-pub struct Range<'a> {
-    pub file: &'a File,
-    pub at: u64,
-    pub end: u64,
-}
-
-impl Read for Range<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let want = (self.end - self.at).min(out.len() as u64) as usize;
-        if want == 0 {
-            return Ok(0);
-        }
-        let n = self.file.read_at(&mut out[..want], self.at)?;
-        self.at += n as u64;
-        Ok(n)
-    }
-}
-
-/// Cuts `file` into at most `parts` ranges of about the same size, each
-/// but the last ending just after a newline, so that every line is whole
-/// in one range; the last range reads to the end, however far it is then.
-pub fn ranges(file: &File, parts: usize) -> io::Result<Vec<Range<'_>>> {
-    let len = file.metadata()?.len();
-    let mut ranges = Vec::new();
-    let mut at = 0;
-    let mut buf = vec![0u8; 64 * 1024];
-    for k in 1..parts as u64 {
-        // The first newline at or after the k-th share of the file.
-        let mut from = (len / parts as u64 * k).max(at);
-        let cut = loop {
-            let n = match file.read_at(&mut buf, from) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if n == 0 {
-                break None;
-            }
-            if let Some(i) = newline(&buf[..n]) {
-                break Some(from + i as u64 + 1);
-            }
-            from += n as u64;
-        };
-        match cut {
-            Some(cut) if cut < len => {
-                ranges.push(Range { file, at, end: cut });
-                at = cut;
-            }
-            _ => break,
-        }
-    }
-    ranges.push(Range {
-        file,
-        at,
-        end: u64::MAX,
-    });
-    Ok(ranges)
 }
 
 fn newline(bytes: &[u8]) -> Option<usize> {

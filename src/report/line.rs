@@ -51,8 +51,7 @@ impl Action {
 /// rmxsmtpd logs as IPv4 anyway.
 pub type Address = u128;
 
-/// The prefix of an IPv4-mapped IPv6 address.
-pub const MAPPED: u128 = 0xffff << 32;
+const MAPPED: u128 = 0xffff << 32;
 
 pub fn is_v4(address: Address) -> bool {
     address >> 32 == 0xffff
@@ -73,7 +72,6 @@ pub struct Decision<'a> {
 
 /// What reading timestamps needs to know of the world: the time now, for
 /// the year a syslog RFC 3164 line leaves out, and the local time zone.
-#[derive(Clone)]
 pub struct Clock {
     now: i64,
     /// The last local hour converted: (year, month, day, hour) and its start

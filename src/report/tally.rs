@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::line::{Action, Address, Decision, MAPPED, Verdict, is_v4};
+use super::line::{Action, Address, Decision, Verdict, is_v4};
 
 /// A multiply-rotate hash (as rustc's FxHash): the keys are the log's own
 /// addresses and names, and a fast hash is what keeps up with the lines.
@@ -75,8 +75,6 @@ pub type Grid = [[u64; 3]; 5];
 /// One network: a list name, or a client's CIDR block.
 pub struct Network {
     pub text: Box<str>,
-    /// A list's name, not a block.
-    named: bool,
     /// The start of the name, so that most lines compare it without
     /// reaching `text` (another cache miss).
     head: [u8; HEAD],
@@ -205,10 +203,6 @@ pub struct Tally {
     pub days: Map<i64, Day>,
     /// (network, day) pairs outside a network's 64 days of bits.
     network_days: Set<(u32, i64)>,
-    /// (block, day) pairs whose day counted the block as publishing (its
-    /// first answered line that day a `pass` or `fail` naming no list): what
-    /// [`Tally::merge`] needs to undo a day counted twice.
-    published_blocks: Set<(u32, i64)>,
 }
 
 impl Tally {
@@ -225,7 +219,6 @@ impl Tally {
             pairs: Map::default(),
             days: Map::default(),
             network_days: Set::default(),
-            published_blocks: Set::default(),
         }
     }
 
@@ -320,7 +313,6 @@ impl Tally {
         let Some(day) = day.filter(|_| answered) else {
             return;
         };
-        let named = network.named;
         let new_day = !self.network_day(id, day);
         if new_day {
             let entry = self.days.get_mut(&day).expect("counted above");
@@ -328,105 +320,7 @@ impl Tally {
                 entry.unpublished_networks += 1;
             } else {
                 entry.published_networks += 1;
-                if !named {
-                    self.published_blocks.insert((id, day));
-                }
             }
-        }
-    }
-
-    /// Adds the figures of `later`, a tally of the lines that follow this
-    /// one's: the same figures as one tally of all the lines.
-    pub fn merge(&mut self, later: Tally) {
-        for (v, row) in later.grid.iter().enumerate() {
-            for (a, n) in row.iter().enumerate() {
-                self.grid[v][a] += n;
-            }
-        }
-        self.undated += later.undated;
-        self.out_of_range += later.out_of_range;
-        self.whatif += later.whatif;
-        for (day, d) in &later.days {
-            let entry = self.days.entry(*day).or_default();
-            for (v, row) in d.grid.iter().enumerate() {
-                for (a, n) in row.iter().enumerate() {
-                    entry.grid[v][a] += n;
-                }
-            }
-            entry.published_networks += d.published_networks;
-            entry.unpublished_networks += d.unpublished_networks;
-        }
-        // Where each of `later`'s networks is here.
-        let mut here = vec![0u32; later.networks.list.len()];
-        for (name, &id) in &later.networks.by_name {
-            here[id as usize] = self.networks.named(name);
-        }
-        for (&block, &id) in &later.networks.by_block {
-            let text = &later.networks.list[id as usize].text;
-            here[id as usize] = self.networks.block(block, || text.to_string());
-        }
-        for (id, other) in later.networks.list.iter().enumerate() {
-            let network = &mut self.networks.list[here[id] as usize];
-            network.decisions += other.decisions;
-            for (n, o) in network.by_verdict.iter_mut().zip(other.by_verdict) {
-                *n += o;
-            }
-            // Less the addresses seen in both, below.
-            network.addresses += other.addresses;
-            network.whatif_decisions += other.whatif_decisions;
-            network.whatif_addresses += other.whatif_addresses;
-            network.first = match (network.first, other.first) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            network.last = network.last.max(other.last);
-        }
-        // The days of each network, a day counted in both counted once, as
-        // the earlier lines counted it.
-        let mut days: Vec<(u32, i64)> = later.network_days.iter().copied().collect();
-        for (id, other) in later.networks.list.iter().enumerate() {
-            for offset in 0..64 {
-                if other.day_bits & 1 << offset != 0 {
-                    days.push((id as u32, other.day_base + offset));
-                }
-            }
-        }
-        for (id, day) in days {
-            let to = here[id as usize];
-            if !self.network_day(to, day) {
-                if later.published_blocks.contains(&(id, day)) {
-                    self.published_blocks.insert((to, day));
-                }
-                continue;
-            }
-            let entry = self.days.get_mut(&day).expect("counted above");
-            if later.networks.list[id as usize].named || later.published_blocks.contains(&(id, day))
-            {
-                entry.published_networks -= 1;
-            } else {
-                entry.unpublished_networks -= 1;
-            }
-        }
-        // The addresses, an address seen in a network in both counted once.
-        let v4 = later
-            .v4
-            .into_iter()
-            .map(|(a, s)| (MAPPED | a as Address, s));
-        for (client, seen) in v4.chain(later.v6) {
-            let mine = if is_v4(client) {
-                self.v4.entry(client as u32).or_default()
-            } else {
-                self.v6.entry(client).or_default()
-            };
-            mine.mask |= seen.mask;
-            for (id, bits) in [(seen.block, seen.block_pair), (seen.list, seen.list_pair)] {
-                if id != NO_NETWORK {
-                    self.pair(here[id as usize], client, bits);
-                }
-            }
-        }
-        for ((id, client), bits) in later.pairs {
-            self.pair(here[id as usize], client, bits);
         }
     }
 
@@ -445,25 +339,6 @@ impl Tally {
             }
             _ => !self.network_days.insert((id, day)),
         }
-    }
-
-    /// Adds a (network, address) pair of a later tally with its bits.
-    fn pair(&mut self, id: u32, client: Address, bits: u8) {
-        let seen = if is_v4(client) {
-            self.v4.get_mut(&(client as u32))
-        } else {
-            self.v6.get_mut(&client)
-        }
-        .expect("merged above");
-        let pair = match seen.pair(id, self.networks.list[id as usize].named) {
-            Some(pair) => pair,
-            None => self.pairs.entry((id, client)).or_default(),
-        };
-        let known = *pair;
-        *pair |= bits;
-        let network = &mut self.networks.list[id as usize];
-        network.addresses -= (known & 1 != 0) as u64;
-        network.whatif_addresses -= (known & bits & 2 != 0) as u64;
     }
 
     fn count_addresses(&self, bits: u16) -> u64 {
@@ -542,7 +417,7 @@ impl Networks {
         let next = self.list.len() as u32;
         self.by_name.insert(name.into(), next);
         let text = String::from_utf8_lossy(name).into();
-        self.list.push(Network::new(text, true));
+        self.list.push(Network::new(text));
         next
     }
 
@@ -553,19 +428,18 @@ impl Networks {
         }
         let next = self.list.len() as u32;
         self.by_block.insert(block, next);
-        self.list.push(Network::new(text().into(), false));
+        self.list.push(Network::new(text().into()));
         next
     }
 }
 
 impl Network {
-    fn new(text: Box<str>, named: bool) -> Network {
+    fn new(text: Box<str>) -> Network {
         let mut head = [0; HEAD];
         let len = text.len().min(HEAD);
         head[..len].copy_from_slice(&text.as_bytes()[..len]);
         Network {
             text,
-            named,
             head,
             decisions: 0,
             by_verdict: [0; 5],
