@@ -138,7 +138,7 @@ struct Seen {
 
 const NO_NETWORK: u32 = u32::MAX;
 
-/// The most clients [`Tally::warm`] reads ahead.
+/// The most decisions [`Tally::warm`] reads ahead for.
 pub const WARM: usize = 32;
 
 impl Default for Seen {
@@ -226,9 +226,10 @@ impl Tally {
         &self.networks.list
     }
 
-    /// Reads what counting these clients will read (their addresses'
-    /// entries, then their networks), one after the other without waiting:
-    /// the cache misses overlap, instead of each line waiting on its own.
+    /// Reads what counting these decisions (at most WARM) will read: their
+    /// addresses' entries, then their networks, one after the other without
+    /// waiting, so that the cache misses overlap instead of each line
+    /// waiting on its own.
     pub fn warm<'a>(&self, decisions: impl Iterator<Item = Decision<'a>>) {
         let mut ids = [NO_NETWORK; WARM];
         for (d, id) in decisions.zip(&mut ids) {
@@ -324,8 +325,7 @@ impl Tally {
         }
     }
 
-    /// Marks a network counted on an answered day, as `add` does; whether
-    /// it already was.
+    /// Marks a network counted on an answered day; whether it already was.
     fn network_day(&mut self, id: u32, day: i64) -> bool {
         let network = &mut self.networks.list[id as usize];
         if network.day_base == i64::MIN {
