@@ -44,6 +44,10 @@ struct Batch {
 /// threads, few enough to stay in the second-level cache.
 const BATCH: usize = 1024;
 
+/// The bytes of names a batch holds before it is full: long names (a line
+/// can be 16 KiB) do not make big batches.
+const BATCH_NAMES: usize = 64 * 1024;
+
 /// A decision waiting in a batch, its name a range of `Batch::names`.
 struct Pending {
     time: Option<i64>,
@@ -173,7 +177,7 @@ impl<W: Write> input::Lines for Counter<W> {
     fn line(&mut self, text: &[u8], newline: bool) {
         if let Some(d) = line::parse(text, &mut self.clock) {
             self.batch.push(&d);
-            if self.batch.pending.len() == BATCH {
+            if self.batch.pending.len() == BATCH || self.batch.names.len() >= BATCH_NAMES {
                 self.flush();
             }
             return;
