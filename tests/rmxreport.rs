@@ -642,6 +642,29 @@ fn memory_does_not_grow_with_the_input() {
     assert!(peak < 12 * 1024, "peak resident set {peak} KiB");
 }
 
+#[test]
+fn long_names_do_not_pile_up_in_memory() {
+    let name = "x".repeat(10_000);
+    let line = format!("rmxsmtpd: pid 1: 192.0.2.1 pass {name} accept\n");
+    let mut child = Command::new(BIN)
+        .arg("-j")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let peak = memory::Peak::watch(child.id());
+    let mut stdin = child.stdin.take().unwrap();
+    for _ in 0..3_000 {
+        stdin.write_all(line.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let peak = peak.stop();
+    assert_eq!(json_of(&out).int("totals.decisions"), 3_000);
+    assert!(peak < 12 * 1024, "peak resident set {peak} KiB");
+}
+
 // ---- Scale -----------------------------------------------------------------
 
 /// A deterministic log of `lines` lines over 10 days, with many networks.

@@ -3,7 +3,7 @@
 //! inputs are here; the reading and counting are in the library's `report`.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -112,13 +112,22 @@ fn main() -> ExitCode {
 }
 
 fn read_input<W: Write>(name: &str, counter: &mut Counter<W>) -> io::Result<()> {
+    // Lines counted in a second thread, when there is a second core.
+    let piped = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let mut read = |input: &mut dyn Read| {
+        if piped {
+            counter.read_piped(input)
+        } else {
+            input::read(input, counter)
+        }
+    };
     if name == "-" {
-        return input::read(io::stdin().lock(), counter);
+        return read(&mut io::stdin().lock());
     }
     for path in files(Path::new(name))? {
-        let file = File::open(&path)
+        let mut file = File::open(&path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        input::read(file, counter)?;
+        read(&mut file)?;
     }
     Ok(())
 }

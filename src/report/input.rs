@@ -21,6 +21,8 @@ pub trait Lines {
     /// A piece of a line longer than MAX_LINE, as read (the last piece
     /// ends with the newline, if there was one); `last` on its last piece.
     fn long(&mut self, piece: &[u8], last: bool);
+    /// The end of the input, or of what could be read of it.
+    fn end(&mut self) {}
 }
 
 /// The files a path names, in the order to read them: the path itself, or
@@ -50,7 +52,13 @@ pub fn files(path: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 /// Reads `input` to its end, handing each line to `to`.
-pub fn read(mut input: impl Read, to: &mut impl Lines) -> io::Result<()> {
+pub fn read(input: impl Read, to: &mut impl Lines) -> io::Result<()> {
+    let read = lines(input, to);
+    to.end();
+    read
+}
+
+fn lines(mut input: impl Read, to: &mut impl Lines) -> io::Result<()> {
     let mut buf = vec![0u8; BLOCK];
     // buf[start..end] is read and not yet handed on.
     let (mut start, mut end) = (0, 0);

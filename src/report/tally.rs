@@ -75,12 +75,9 @@ pub type Grid = [[u64; 3]; 5];
 /// One network: a list name, or a client's CIDR block.
 pub struct Network {
     pub text: Box<str>,
-    /// A list's name, not a block.
-    named: bool,
     /// The start of the name, so that most lines compare it without
     /// reaching `text` (another cache miss).
     head: [u8; HEAD],
-    id: u32,
     pub decisions: u64,
     pub by_verdict: [u64; 5],
     pub addresses: u64,
@@ -126,26 +123,58 @@ fn bit(verdict: Verdict, action: Action) -> u16 {
     1 << (verdict as usize * 3 + action as usize)
 }
 
-/// What is known of one address: its (result, action) pairs, and the first
-/// network it was seen in with the bits of that (network, address) pair
-/// (1: seen, 2: in the what-if), so that most lines need no other lookup.
+/// What is known of one address: its (result, action) pairs, and its block
+/// and the first list it was seen under, each with the bits of that
+/// (network, address) pair (1: seen, 2: in the what-if), so that most lines
+/// need no other lookup.
 #[derive(Clone, Copy)]
 struct Seen {
     mask: u16,
-    pair: u8,
-    network: u32,
+    block_pair: u8,
+    list_pair: u8,
+    block: u32,
+    list: u32,
 }
 
 const NO_NETWORK: u32 = u32::MAX;
+
+/// The most decisions [`Tally::warm`] reads ahead for.
+pub const WARM: usize = 32;
 
 impl Default for Seen {
     fn default() -> Seen {
         Seen {
             mask: 0,
-            pair: 0,
-            network: NO_NETWORK,
+            block_pair: 0,
+            list_pair: 0,
+            block: NO_NETWORK,
+            list: NO_NETWORK,
         }
     }
+}
+
+impl Seen {
+    /// The bits of (network `id`, this address), when they are kept here:
+    /// `id` is the address's block, or its first list.
+    fn pair(&mut self, id: u32, named: bool) -> Option<&mut u8> {
+        let (network, pair) = if named {
+            (&mut self.list, &mut self.list_pair)
+        } else {
+            (&mut self.block, &mut self.block_pair)
+        };
+        if *network == NO_NETWORK {
+            *network = id;
+        }
+        (*network == id).then_some(pair)
+    }
+}
+
+/// Whether a decision's network is a list's name, not a block.
+fn named(d: &Decision) -> bool {
+    matches!(
+        d.verdict,
+        Verdict::Pass | Verdict::Fail | Verdict::TempError
+    ) && d.name.is_some()
 }
 
 /// The networks, and how to find one from a name or a block.
@@ -197,6 +226,34 @@ impl Tally {
         &self.networks.list
     }
 
+    /// Reads what counting these decisions (at most WARM) will read: their
+    /// addresses' entries, then their networks, one after the other without
+    /// waiting, so that the cache misses overlap instead of each line
+    /// waiting on its own.
+    pub fn warm<'a>(&self, decisions: impl Iterator<Item = Decision<'a>>) {
+        let mut ids = [NO_NETWORK; WARM];
+        for (d, id) in decisions.zip(&mut ids) {
+            let Some(client) = d.client else {
+                continue;
+            };
+            let seen = if is_v4(client) {
+                self.v4.get(&(client as u32))
+            } else {
+                self.v6.get(&client)
+            };
+            if let Some(seen) = seen {
+                *id = if named(&d) { seen.list } else { seen.block };
+            }
+        }
+        let mut sink = 0u64;
+        for id in ids {
+            if let Some(network) = self.networks.list.get(id as usize) {
+                sink ^= network.head[0] as u64 ^ network.decisions ^ network.day_bits;
+            }
+        }
+        std::hint::black_box(sink);
+    }
+
     pub fn add(&mut self, d: &Decision) {
         let scope = self.scope;
         let day = d.time.map(|t| t.div_euclid(86_400));
@@ -233,12 +290,12 @@ impl Tally {
             self.v6.entry(client).or_default()
         };
         seen.mask |= bit(d.verdict, d.action) | if whatif { WHATIF_BIT } else { 0 };
-        let id = self.networks.of(d, client, seen.network, scope);
-        let pair = if seen.network == NO_NETWORK || seen.network == id {
-            seen.network = id;
-            &mut seen.pair
-        } else {
-            self.pairs.entry((id, client)).or_default()
+        let named = named(d);
+        let known = if named { seen.list } else { seen.block };
+        let id = self.networks.of(d, client, known, scope);
+        let pair = match seen.pair(id, named) {
+            Some(pair) => pair,
+            None => self.pairs.entry((id, client)).or_default(),
         };
         let new_address = *pair == 0;
         let new_whatif_address = whatif && *pair & 2 == 0;
@@ -257,17 +314,7 @@ impl Tally {
         let Some(day) = day.filter(|_| answered) else {
             return;
         };
-        if network.day_base == i64::MIN {
-            network.day_base = day;
-        }
-        let new_day = match day.checked_sub(network.day_base) {
-            Some(offset @ 0..=63) => {
-                let new = network.day_bits & 1 << offset == 0;
-                network.day_bits |= 1 << offset;
-                new
-            }
-            _ => self.network_days.insert((id, day)),
-        };
+        let new_day = !self.network_day(id, day);
         if new_day {
             let entry = self.days.get_mut(&day).expect("counted above");
             if d.verdict == Verdict::None {
@@ -275,6 +322,22 @@ impl Tally {
             } else {
                 entry.published_networks += 1;
             }
+        }
+    }
+
+    /// Marks a network counted on an answered day; whether it already was.
+    fn network_day(&mut self, id: u32, day: i64) -> bool {
+        let network = &mut self.networks.list[id as usize];
+        if network.day_base == i64::MIN {
+            network.day_base = day;
+        }
+        match day.checked_sub(network.day_base) {
+            Some(offset @ 0..=63) => {
+                let known = network.day_bits & 1 << offset != 0;
+                network.day_bits |= 1 << offset;
+                known
+            }
+            _ => !self.network_days.insert((id, day)),
         }
     }
 
@@ -310,34 +373,19 @@ impl Tally {
 impl Networks {
     /// The network of a decision: its list's name for `pass` and `fail` (and
     /// a `temperror` that names one), else the client's block. `known`, the
-    /// network the address was first seen in, is tried first.
+    /// address's first list or its block, is tried first.
     fn of(&mut self, d: &Decision, client: Address, known: u32, scope: Scope) -> u32 {
-        let next = self.list.len() as u32;
-        let known = self.list.get(known as usize);
-        let named = matches!(
-            d.verdict,
-            Verdict::Pass | Verdict::Fail | Verdict::TempError
-        );
-        if let (true, Some(name)) = (named, d.name) {
-            if let Some(network) = known
-                && network.named
+        if let (true, Some(name)) = (named(d), d.name) {
+            if let Some(network) = self.list.get(known as usize)
                 && same_name(network, name)
             {
-                return network.id;
+                return known;
             }
-            if let Some(&id) = self.by_name.get(name) {
-                return id;
-            }
-            self.by_name.insert(name.into(), next);
-            let text = String::from_utf8_lossy(name).into();
-            self.list.push(Network::new(text, true, next));
-            return next;
+            return self.named(name);
         }
         // An address is always in the same block.
-        if let Some(network) = known
-            && !network.named
-        {
-            return network.id;
+        if known != NO_NETWORK {
+            return known;
         }
         let (len, bits) = if is_v4(client) {
             (scope.v4_len, 32)
@@ -352,30 +400,47 @@ impl Networks {
         };
         // An IPv4 block keeps its ::ffff:0:0/96 prefix: no IPv6 block is
         // the same number.
+        self.block(block, || {
+            if is_v4(client) {
+                format!("{}/{}", Ipv4Addr::from(block as u32), len.min(32))
+            } else {
+                format!("{}/{}", Ipv6Addr::from(block), len.min(128))
+            }
+        })
+    }
+
+    /// The network of a list's name, added if new.
+    fn named(&mut self, name: &[u8]) -> u32 {
+        if let Some(&id) = self.by_name.get(name) {
+            return id;
+        }
+        let next = self.list.len() as u32;
+        self.by_name.insert(name.into(), next);
+        let text = String::from_utf8_lossy(name).into();
+        self.list.push(Network::new(text));
+        next
+    }
+
+    /// The network of a block, added (with the text `text` makes) if new.
+    fn block(&mut self, block: Address, text: impl FnOnce() -> String) -> u32 {
         if let Some(&id) = self.by_block.get(&block) {
             return id;
         }
+        let next = self.list.len() as u32;
         self.by_block.insert(block, next);
-        let text = if is_v4(client) {
-            format!("{}/{}", Ipv4Addr::from(block as u32), len.min(32))
-        } else {
-            format!("{}/{}", Ipv6Addr::from(block), len.min(128))
-        };
-        self.list.push(Network::new(text.into(), false, next));
+        self.list.push(Network::new(text().into()));
         next
     }
 }
 
 impl Network {
-    fn new(text: Box<str>, named: bool, id: u32) -> Network {
+    fn new(text: Box<str>) -> Network {
         let mut head = [0; HEAD];
         let len = text.len().min(HEAD);
         head[..len].copy_from_slice(&text.as_bytes()[..len]);
         Network {
             text,
-            named,
             head,
-            id,
             decisions: 0,
             by_verdict: [0; 5],
             addresses: 0,
