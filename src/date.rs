@@ -1,5 +1,5 @@
-//! Calendar days in UTC, for the `-d YYYY-MM-DD` cut-off (rmxsmtpd(8),
-//! Options).
+//! Calendar days in UTC: the `-d YYYY-MM-DD` cut-off (rmxsmtpd(8),
+//! Options), and the days and times of the log that rmxreport(1) reads.
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,35 +31,33 @@ impl Date {
                 .then(|| part.parse().ok())?
         };
         let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let (month, day) = (u32::try_from(month).ok()?, u32::try_from(day).ok()?);
         if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
             return None;
         }
         Some(Date(days_from_civil(year, month, day)))
     }
 
-    fn civil(self) -> (i64, i64, i64) {
-        // Howard Hinnant's civil_from_days.
-        let z = self.0 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        (year, month, day)
+    /// The day `days` after 1970-01-01.
+    pub fn from_days(days: i64) -> Date {
+        Date(days)
+    }
+
+    /// Days since 1970-01-01.
+    pub fn days(self) -> i64 {
+        self.0
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (year, month, day) = self.civil();
+        let (year, month, day) = civil_from_days(self.0);
         write!(f, "{year:04}-{month:02}-{day:02}")
     }
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+/// The days of a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
@@ -68,8 +66,9 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Howard Hinnant's days_from_civil.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let (month, day) = (i64::from(month), i64::from(day));
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let yoe = year.rem_euclid(400);
@@ -77,6 +76,24 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// (year, month, day) of a day since 1970-01-01 (Howard Hinnant's
+/// civil_from_days).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        yoe + era * 400 + i64::from(month <= 2),
+        month as u32,
+        day as u32,
+    )
 }
 
 #[cfg(test)]

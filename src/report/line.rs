@@ -6,6 +6,8 @@
 
 use std::net::Ipv6Addr;
 
+use crate::date::{Date, civil_from_days, days_from_civil, days_in_month};
+
 /// A verdict's result, in the order the report shows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -497,60 +499,13 @@ fn parse_v4(text: &[u8]) -> Option<u32> {
     (dots == 3 && len > 0).then_some(value << 8 | part)
 }
 
-pub fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let (month, day) = (month as i64, day as i64);
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of a day since 1970-01-01 (civil_from_days).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        yoe + era * 400 + i64::from(month <= 2),
-        month as u32,
-        day as u32,
-    )
-}
-
 /// `YYYY-MM-DD` as days since 1970-01-01.
 pub fn parse_day(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (year, month, day) = (digits(b, 0, 4)? as i64, digits(b, 5, 2)?, digits(b, 8, 2)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
+    Date::parse(text).map(Date::days)
 }
 
 pub fn day_text(day: i64) -> String {
-    let (year, month, day) = civil_from_days(day);
-    format!("{year:04}-{month:02}-{day:02}")
+    Date::from_days(day).to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`
