@@ -3,22 +3,17 @@
 //! property test, and a memory bound); a 100,000-line log against a simple
 //! count of its own.
 
-// Shared test helpers, of which this test uses some.
-#[allow(dead_code)]
-#[path = "support/json.rs"]
-mod json;
-// Shared test helpers, of which this test uses some.
-#[allow(dead_code)]
-#[path = "support/memory.rs"]
-mod memory;
+mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use proptest::prelude::*;
+use support::temp::TempDir;
+use support::{json, memory};
 
 use rmxsmtpd::report::Counter;
 use rmxsmtpd::report::input;
@@ -27,14 +22,6 @@ use rmxsmtpd::report::render::Report;
 use rmxsmtpd::report::tally::{Scope, Tally};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rmxreport");
-
-fn scratch(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("rmxreport-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&path);
-    fs::create_dir_all(&path).unwrap();
-    path
-}
 
 /// Runs rmxreport with `args` and `input` on stdin, in the time zone `tz`.
 fn run_tz(args: &[&str], input: &[u8], tz: &str) -> Output {
@@ -376,7 +363,7 @@ fn usage_errors_are_one_line_and_exit_100() {
 
 #[test]
 fn an_unreadable_input_is_111_after_the_report_of_the_rest() {
-    let dir = scratch("unreadable");
+    let dir = TempDir::new("rmxreport-unreadable");
     let good = dir.join("good");
     fs::write(&good, "rmxsmtpd: pid 1: 203.0.113.7 none - accept\n").unwrap();
     let missing = dir.join("missing");
@@ -391,14 +378,13 @@ fn an_unreadable_input_is_111_after_the_report_of_the_rest() {
     let got = json::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
     assert_eq!(got.int("totals.decisions"), 1);
     // A directory that is not a log directory cannot be read either.
-    let out = Command::new(BIN).arg(&dir).output().unwrap();
+    let out = Command::new(BIN).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(111));
-    fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn dash_u_writes_exactly_the_skipped_lines() {
-    let dir = scratch("unread");
+    let dir = TempDir::new("rmxreport-unread");
     let long = format!(
         "rmxsmtpd: pid 1: 203.0.113.7 none - accept; {}",
         "x".repeat(40_000)
@@ -431,12 +417,11 @@ fn dash_u_writes_exactly_the_skipped_lines() {
         text.contains("         5  lines that are not whole verdict lines"),
         "{text}"
     );
-    fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_log_directory_is_read_rotated_files_first_then_current() {
-    let dir = scratch("logdir");
+    let dir = TempDir::new("rmxreport-logdir");
     let line = |day: &str, n: u32| {
         format!("{day}_12:00:00.00000 rmxsmtpd: pid {n}: 203.0.113.{n} none - accept\n")
     };
@@ -453,12 +438,11 @@ fn a_log_directory_is_read_rotated_files_first_then_current() {
     .unwrap();
     fs::write(dir.join("config"), "s4096\n").unwrap();
     fs::write(dir.join("lock"), "").unwrap();
-    let got = json_of(&run(&["-j", dir.to_str().unwrap()], b""));
+    let got = json_of(&run(&["-j", dir.path().to_str().unwrap()], b""));
     assert_eq!(got.int("totals.decisions"), 3);
     assert_eq!(got.int("skipped.lines"), 0);
     assert_eq!(got.text("networks.top.0.first"), "2026-11-01T12:00:00Z");
     assert_eq!(got.text("networks.top.0.last"), "2026-11-03T12:00:00Z");
-    fs::remove_dir_all(dir).unwrap();
 }
 
 // ---- Hostile input -----------------------------------------------------------
@@ -797,7 +781,7 @@ fn the_readme_example_is_what_its_commands_print() {
         + "$ rmxreport week.log\n".len();
     let shown = &readme[start..start + readme[start..].find("```").unwrap()];
     assert!(readme.contains("$ ./genlog 12000 300 7 1795392000 > week.log\n"));
-    let dir = scratch("readme");
+    let dir = TempDir::new("rmxreport-readme");
     let genlog = dir.join("genlog");
     let built = Command::new("cc")
         .args(["-O2", "-o"])
@@ -814,5 +798,4 @@ fn the_readme_example_is_what_its_commands_print() {
     let out = run(&[], &log.stdout);
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), shown);
-    fs::remove_dir_all(dir).unwrap();
 }
