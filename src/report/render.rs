@@ -177,9 +177,7 @@ impl<'a> Report<'a> {
             "day", "answered", "published", "share", "networks", "publishing", "share"
         );
         for (day, d) in &self.days {
-            let answered = d.grid[0..3].iter().flatten().sum::<u64>();
-            let published = d.grid[0..2].iter().flatten().sum::<u64>();
-            let networks = d.published_networks + d.unpublished_networks;
+            let (answered, published, networks) = d.adoption();
             let _ = writeln!(
                 w,
                 "{:<10} {answered:>10} {published:>10} {:>7} {networks:>10} {:>10} {:>7}",
@@ -269,20 +267,11 @@ impl<'a> Report<'a> {
             "would refuse"
         );
         for (day, d) in &self.days {
-            let per = |v: usize| d.grid[v].iter().sum::<u64>();
-            let by_action = |a: usize| d.grid.iter().map(|r| r[a]).sum::<u64>();
+            let [all, pass, fail, none, temperror, skip, refused, would] = d.row();
             let _ = writeln!(
                 w,
-                "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}",
+                "{:<10} {all:>10} {pass:>8} {fail:>8} {none:>8} {temperror:>9} {skip:>8} {refused:>8} {would:>12}",
                 day_text(*day),
-                d.grid.iter().flatten().sum::<u64>(),
-                per(0),
-                per(1),
-                per(2),
-                per(3),
-                per(4),
-                by_action(1),
-                by_action(2)
             );
         }
 
@@ -349,9 +338,7 @@ impl<'a> Report<'a> {
             share(a.published_networks, a.networks)
         );
         for (i, (day, d)) in self.days.iter().enumerate() {
-            let answered = d.grid[0..3].iter().flatten().sum::<u64>();
-            let published = d.grid[0..2].iter().flatten().sum::<u64>();
-            let networks = d.published_networks + d.unpublished_networks;
+            let (answered, published, networks) = d.adoption();
             let _ = write!(
                 w,
                 "{}{{\"day\":\"{}\",\"answered\":{answered},\"published\":{published},\"share\":{},\"networks\":{networks},\"published_networks\":{},\"networks_share\":{}}}",
@@ -410,21 +397,12 @@ impl<'a> Report<'a> {
         }
         w.push_str("]},\"days\":[");
         for (i, (day, d)) in self.days.iter().enumerate() {
-            let per = |v: usize| d.grid[v].iter().sum::<u64>();
-            let by_action = |a: usize| d.grid.iter().map(|r| r[a]).sum::<u64>();
+            let [all, pass, fail, none, temperror, skip, refused, would] = d.row();
             let _ = write!(
                 w,
-                "{}{{\"day\":\"{}\",\"decisions\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"refuse\":{},\"would_refuse\":{}}}",
+                "{}{{\"day\":\"{}\",\"decisions\":{all},\"pass\":{pass},\"fail\":{fail},\"none\":{none},\"temperror\":{temperror},\"skip\":{skip},\"refuse\":{refused},\"would_refuse\":{would}}}",
                 comma(i),
                 day_text(*day),
-                d.grid.iter().flatten().sum::<u64>(),
-                per(0),
-                per(1),
-                per(2),
-                per(3),
-                per(4),
-                by_action(1),
-                by_action(2)
             );
         }
         let _ = writeln!(

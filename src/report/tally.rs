@@ -100,6 +100,35 @@ pub struct Day {
     pub unpublished_networks: u64,
 }
 
+impl Day {
+    /// The day's decisions, then by result (pass, fail, none, temperror,
+    /// skip), then refused and would-refuse: one row of the day series, in
+    /// text and JSON alike.
+    pub fn row(&self) -> [u64; 8] {
+        let result = |v: usize| self.grid[v].iter().sum::<u64>();
+        let action = |a: usize| self.grid.iter().map(|r| r[a]).sum::<u64>();
+        [
+            self.grid.iter().flatten().sum(),
+            result(0),
+            result(1),
+            result(2),
+            result(3),
+            result(4),
+            action(1),
+            action(2),
+        ]
+    }
+
+    /// The day's answered decisions (pass, fail, none), the networks it
+    /// saw, and of each those with a list: the adoption figures.
+    pub fn adoption(&self) -> (u64, u64, u64) {
+        let answered = self.grid[0..3].iter().flatten().sum();
+        let published = self.grid[0..2].iter().flatten().sum();
+        let networks = self.published_networks + self.unpublished_networks;
+        (answered, published, networks)
+    }
+}
+
 const HEAD: usize = 32;
 
 /// Whether a network is the one named `name`, `text` read only for a name
