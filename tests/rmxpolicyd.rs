@@ -7,12 +7,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::memory::vm_hwm_kib;
 use support::responder::{Behaviour, DeadServer, Responder, Zone};
+use support::wrapper::talk;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
 const LISTED: &str = "198.51.100.5";
@@ -85,34 +86,12 @@ fn start(dns: std::net::SocketAddr, options: &[&str]) -> Child {
 }
 
 fn run(dns: std::net::SocketAddr, options: &[&str], input: &[u8]) -> Run {
-    let started = Instant::now();
-    let mut child = start(dns, options);
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    let _ = writer.join();
+    let talked = talk(start(dns, options), input);
     Run {
-        status,
-        stdout,
-        stderr,
-        elapsed: started.elapsed(),
+        status: talked.status,
+        stdout: talked.stdout,
+        stderr: talked.stderr,
+        elapsed: talked.elapsed,
     }
 }
 

@@ -182,7 +182,28 @@ impl Outcome {
 }
 
 /// Writes `input`, closes fd 0, and collects everything until exit.
-pub fn finish(mut child: Child, input: &[u8], report: &Path) -> Outcome {
+pub fn finish(child: Child, input: &[u8], report: &Path) -> Outcome {
+    let talked = talk(child, input);
+    Outcome {
+        status: talked.status,
+        stdout: talked.stdout,
+        stderr: talked.stderr,
+        report: Report::read(report),
+        elapsed: talked.elapsed,
+    }
+}
+
+/// What a child said, and when it ended.
+pub struct Talked {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Writes `input` to a child's piped stdin and closes it, reads its piped
+/// stdout and stderr at once (neither can fill and stall it), and waits.
+pub fn talk(mut child: Child, input: &[u8]) -> Talked {
     let started = Instant::now();
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
@@ -206,11 +227,10 @@ pub fn finish(mut child: Child, input: &[u8], report: &Path) -> Outcome {
     let elapsed = started.elapsed();
     let _ = writer.join();
     let stdout = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
-    Outcome {
+    Talked {
         status,
         stdout,
         stderr,
-        report: Report::read(report),
         elapsed,
     }
 }
