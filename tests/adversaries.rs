@@ -5,7 +5,7 @@
 //! the answer. Client adversaries, against the real binary's held session
 //! on a socketpair: 10 MB without a newline, 10,000 pipelined commands,
 //! slowloris, a client that never reads. Each client case reads the child's
-//! peak memory (VmHWM) while it runs and holds it under `PEAK_BOUND_KIB`,
+//! largest anonymous memory (RssAnon) while it runs and holds it under `PEAK_BOUND_KIB`,
 //! and sees the process end.
 
 mod support;
@@ -311,7 +311,7 @@ fn a_flood_of_forgeries_ends_at_the_deadline() {
 
 // ---- Client adversaries -------------------------------------------------
 
-/// The held session's peak resident memory may never pass this: less than
+/// The held session's anonymous memory may never pass this: less than
 /// the 10 MB one client sends in a line, so buffering it would show.
 const PEAK_BOUND_KIB: u64 = 8 * 1024;
 /// The text that forces the held session with no lookup.
@@ -406,7 +406,7 @@ impl Held {
             elapsed,
             stderr: self.stderr.join().expect("stderr reader"),
         };
-        assert!(ended.peak_kib > 0, "VmHWM was read: {ended:?}");
+        assert!(ended.peak_kib > 0, "RssAnon was read: {ended:?}");
         assert!(ended.peak_kib < PEAK_BOUND_KIB, "peak memory: {ended:?}");
         assert_eq!(ended.status.code(), Some(0), "{ended:?}");
         ended

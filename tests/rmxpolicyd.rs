@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use support::memory::vm_hwm_kib;
+use support::memory::anon_kib;
 use support::responder::{Behaviour, DeadServer, Responder, Zone};
 use support::wrapper::talk;
 
@@ -399,7 +399,7 @@ fn peak_after(dns: &Responder, count: u32) -> u64 {
         assert!(stdout.read_line(&mut line).unwrap() > 0);
         answered += 1;
     }
-    let peak = vm_hwm_kib(pid).expect("still running");
+    let peak = anon_kib(pid).expect("still running");
     drop(writer.join().unwrap());
     assert!(child.wait().unwrap().success());
     peak

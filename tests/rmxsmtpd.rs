@@ -861,7 +861,7 @@ fn session_bare_lf_and_mixed_case() {
 }
 
 /// A held session for UNLISTED fed `input`; once the reply `last` has come
-/// back, its peak memory (VmHWM, KiB) while it still runs; then QUIT. The
+/// back, its anonymous memory (RssAnon, KiB) while it still runs; then QUIT. The
 /// transcript, and that peak.
 fn held_peak(input: Vec<u8>, last: &str) -> (String, u64) {
     let dns = dns();
@@ -885,7 +885,7 @@ fn held_peak(input: Vec<u8>, last: &str) -> (String, u64) {
             break;
         }
     }
-    let peak = support::memory::vm_hwm_kib(child.id()).expect("rmxsmtpd still runs");
+    let peak = support::memory::anon_kib(child.id()).expect("rmxsmtpd still runs");
     let mut stdin = writer.join().expect("writer").expect("all input read");
     stdin.write_all(b"QUIT\r\n").expect("write QUIT");
     drop(stdin);
@@ -916,7 +916,7 @@ fn session_a_one_megabyte_line_is_refused_in_bounded_memory() {
     );
     assert!(
         peak < base + DISCARDED_LINE_SLACK_KIB,
-        "VmHWM {peak} KiB after the 1 MB line, {base} KiB after short lines"
+        "RssAnon {peak} KiB after the 1 MB line, {base} KiB after short lines"
     );
 }
 
