@@ -4,7 +4,9 @@
 //! A variable that is set but does not hold an address is never guessed at.
 
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::io;
+use std::net::{IpAddr, Ipv6Addr, TcpStream};
+use std::os::fd::AsFd;
 
 /// The client's address, from `var` (the environment) or `peer` (the socket
 /// on fd 0), with `::ffff:a.b.c.d` read as IPv4. The error says why there is
@@ -59,30 +61,18 @@ pub fn unmap(ip: IpAddr) -> IpAddr {
 }
 
 /// The peer of the socket on fd 0, for inetd and everything else that hands
-/// over a connected socket without telling.
+/// over a connected socket without telling. Asked of a duplicate of fd 0
+/// (close-on-exec, closed again at once): fd 0 itself is left as it is.
 pub fn peer_of_stdin() -> Option<IpAddr> {
-    // SAFETY: sockaddr_storage is plain data for which all-zero is valid.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut length = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: `storage` is writable for `length` bytes; getpeername writes at most that.
-    let rc = unsafe { libc::getpeername(0, (&raw mut storage).cast(), &mut length) };
-    if rc != 0 {
-        return None;
-    }
-    let address = match i32::from(storage.ss_family) {
-        libc::AF_INET => {
-            // SAFETY: the kernel filled a sockaddr_in for AF_INET.
-            let sin: libc::sockaddr_in = unsafe { std::ptr::read((&raw const storage).cast()) };
-            SocketAddr::from((u32::from_be(sin.sin_addr.s_addr).to_be_bytes(), 0))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the kernel filled a sockaddr_in6 for AF_INET6.
-            let sin6: libc::sockaddr_in6 = unsafe { std::ptr::read((&raw const storage).cast()) };
-            SocketAddr::from((sin6.sin6_addr.s6_addr, 0))
-        }
-        _ => return None,
-    };
-    Some(address.ip())
+    let socket = TcpStream::from(io::stdin().as_fd().try_clone_to_owned().ok()?);
+    socket.peer_addr().ok().map(|peer| peer.ip())
+}
+
+/// The client as the log and the texts show it: its address, or `-`.
+pub fn shown(client: &Result<IpAddr, String>) -> String {
+    client
+        .as_ref()
+        .map_or_else(|_| "-".to_string(), IpAddr::to_string)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A day, counted from 1970-01-01.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(i64);
 
 impl Date {
@@ -15,7 +15,7 @@ impl Date {
             Ok(since) => since.as_secs() as i64,
             Err(before) => -(before.duration().as_secs() as i64),
         };
-        Date(secs.div_euclid(86_400))
+        Date::of_time(secs)
     }
 
     /// Parses `YYYY-MM-DD`, a real day of the proleptic Gregorian calendar.
@@ -47,6 +47,28 @@ impl Date {
     pub fn days(self) -> i64 {
         self.0
     }
+
+    /// The day of a time, in seconds since 1970-01-01 UTC.
+    pub fn of_time(secs: i64) -> Date {
+        Date(secs.div_euclid(86_400))
+    }
+
+    /// The next day.
+    pub fn next(self) -> Date {
+        Date(self.0 + 1)
+    }
+}
+
+/// A time in seconds since 1970-01-01 as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn timestamp(secs: i64) -> String {
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        Date::of_time(secs),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 impl fmt::Display for Date {
@@ -106,6 +128,8 @@ mod tests {
         assert_eq!(Date::parse("2004-06-01"), Some(Date(12_570)));
         assert_eq!(Date::parse("2000-02-29").map(|d| d.0), Some(11_016));
         assert_eq!(Date::parse("2026-11-28").unwrap().to_string(), "2026-11-28");
+        assert_eq!(timestamp(1_796_083_200 + 3_661), "2026-12-01T01:01:01Z");
+        assert_eq!(timestamp(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
+use crate::sys;
 use crate::verdict::Outcome;
 
 /// Replaces this process with `program`; returns only on failure.
@@ -30,14 +31,7 @@ pub fn exec(program: &[OsString], outcome: Outcome) -> io::Error {
         })
         .collect();
     envp.push(CString::new(format!("RMXRESULT={outcome}")).expect("no NUL in a result word"));
-    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_ptrs.push(std::ptr::null());
-    let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
-    envp_ptrs.push(std::ptr::null());
-    // SAFETY: both arrays are NULL-terminated arrays of pointers to
-    // NUL-terminated strings that live until the call returns.
-    unsafe { libc::execvpe(argv_ptrs[0], argv_ptrs.as_ptr(), envp_ptrs.as_ptr()) };
-    io::Error::last_os_error()
+    sys::execvpe(&argv, &envp)
 }
 
 fn c_string(arg: &OsString) -> Option<CString> {

@@ -1,30 +1,110 @@
-//! What the findings of a lookup say beyond the verdict, for both programs:
-//! the list that decided, the mistakes a publisher should hear of
-//! (rmxcheck's warnings), and the notes for rmxsmtpd's log line.
+//! What a lookup found ([`Findings`]): for each name queried, its list, and
+//! for each exchange of a list, its addresses. Beyond the verdict, what they
+//! say: the mistakes a publisher should hear of (rmxcheck's warnings) and
+//! the notes for the log line. rmxcheck's report of them is in `explain`.
+
+#[cfg(test)]
+pub mod fixtures;
+
+use std::net::{IpAddr, Ipv4Addr};
 
 use hickory_proto::rr::Name;
 
-use crate::dns::{Answer, Misread};
-use crate::log::trimmed;
-use crate::lookup::{Addrs, Findings, List, MAX_EXCHANGES, family};
-use crate::verdict::Judgement;
+use crate::dns::{self, Answer, Misread};
+use crate::names::shown;
 
-/// The list of the name that decided.
-pub fn deciding_list<'a>(findings: &'a Findings, name: &Option<Name>) -> Option<&'a List> {
-    let name = name.as_ref()?;
-    findings
-        .names
-        .iter()
-        .find(|entry| &entry.name == name)
-        .map(|entry| &entry.list)
+/// At most this many exchanges of one list are resolved.
+pub const MAX_EXCHANGES: usize = 20;
+
+/// Everything learnt about one client, most specific name first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Findings {
+    pub client: IpAddr,
+    pub names: Vec<NameFindings>,
 }
 
-/// "none of the 2 exchanges", from the list that decided.
-pub fn not_among(findings: &Findings, judgement: &Judgement) -> String {
-    match deciding_list(findings, &judgement.name) {
-        Some(List::Exchanges { hosts, .. }) if hosts.len() == 1 => "not the one exchange".into(),
-        Some(List::Exchanges { hosts, .. }) => format!("none of the {} exchanges", hosts.len()),
-        _ => "not among the exchanges".into(),
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameFindings {
+    pub prefix: u8,
+    pub name: Name,
+    pub list: List,
+}
+
+/// What one name says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum List {
+    /// Not answered (yet, or the lookup stopped first).
+    Pending,
+    /// NXDOMAIN, or no MX data: this name publishes no list.
+    Unpublished(Answer),
+    /// The query failed temporarily.
+    Failed(dns::Error),
+    /// A null MX alone (RFC 7505): an empty list.
+    Null,
+    /// The exchanges, by preference then name, each name once at its best
+    /// preference; at most `MAX_EXCHANGES`.
+    Exchanges {
+        hosts: Vec<Exchange>,
+        /// Exchanges past the cap, not resolved.
+        ignored: usize,
+        /// A null MX stood beside other records and was dropped.
+        null_dropped: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    pub preference: u16,
+    pub host: Name,
+    pub addrs: Addrs,
+}
+
+/// What one exchange resolved to, in the client's address family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Addrs {
+    Pending,
+    /// Written as a dotted quad: that address, no query.
+    Literal(Ipv4Addr),
+    /// A (IPv4 client) or AAAA (IPv6 client) records.
+    Found(Vec<IpAddr>),
+    /// NXDOMAIN or NODATA: adds nothing to the list.
+    Missing(Answer),
+    Failed(dns::Error),
+}
+
+impl Findings {
+    /// Nothing known yet of the lists at `names` for `client`.
+    pub fn new(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
+        Findings {
+            client,
+            names: names
+                .into_iter()
+                .map(|(prefix, name)| NameFindings {
+                    prefix,
+                    name,
+                    list: List::Pending,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Exchange {
+    /// Whether this exchange is the client.
+    pub fn matches(&self, client: IpAddr) -> bool {
+        match &self.addrs {
+            Addrs::Literal(v4) => client == IpAddr::V4(*v4),
+            Addrs::Found(found) => found.contains(&client),
+            _ => false,
+        }
+    }
+}
+
+/// The family of `ip`, with the record type that holds it, for people.
+pub fn family(ip: IpAddr) -> &'static str {
+    match ip {
+        IpAddr::V4(_) => "IPv4 (A)",
+        IpAddr::V6(_) => "IPv6 (AAAA)",
     }
 }
 
@@ -34,7 +114,7 @@ pub fn warnings(findings: &Findings) -> Vec<String> {
     let mut warnings = Vec::new();
     let mut more_specific: Option<(u8, String)> = None;
     for entry in &findings.names {
-        let name = trimmed(&entry.name);
+        let name = shown(&entry.name);
         let has_list = matches!(entry.list, List::Null | List::Exchanges { .. });
         if let (true, Some((prefix, specific))) = (has_list, &more_specific) {
             warnings.push(format!(
@@ -68,7 +148,7 @@ pub fn warnings(findings: &Findings) -> Vec<String> {
             ));
         }
         for exchange in hosts {
-            let host = trimmed(&exchange.host);
+            let host = shown(&exchange.host);
             let problem = match &exchange.addrs {
                 Addrs::Missing(Answer::NxDomain) => "does not resolve (NXDOMAIN)".to_string(),
                 Addrs::Missing(_) => format!("has no {} address", family(client)),
@@ -89,8 +169,8 @@ pub fn warnings(findings: &Findings) -> Vec<String> {
 
 /// What the log should mention beyond the verdict: first the servers, if
 /// `DNSCACHEIP` did not say them all, then what was ignored in a list.
-pub fn notes(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
-    let mut notes: Vec<String> = misread.iter().map(Misread::to_string).collect();
+pub fn notes(findings: &Findings, misread: Option<&Misread>) -> Vec<String> {
+    let mut notes: Vec<String> = misread.iter().map(|m| m.to_string()).collect();
     for entry in &findings.names {
         if let List::Exchanges {
             ignored,
@@ -101,13 +181,13 @@ pub fn notes(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
             if ignored > 0 {
                 notes.push(format!(
                     "{}: {ignored} exchanges past the first {MAX_EXCHANGES} ignored",
-                    trimmed(&entry.name)
+                    shown(&entry.name)
                 ));
             }
             if null_dropped {
                 notes.push(format!(
                     "{}: null MX beside other MX records ignored",
-                    trimmed(&entry.name)
+                    shown(&entry.name)
                 ));
             }
         }
@@ -117,48 +197,8 @@ pub fn notes(findings: &Findings, misread: Option<Misread>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::fixtures::*;
     use super::*;
-    use crate::dns;
-    use crate::lookup::{Exchange, NameFindings};
-    use std::net::IpAddr;
-
-    fn name(text: &str) -> Name {
-        Name::from_ascii(text).unwrap()
-    }
-
-    fn ip(text: &str) -> IpAddr {
-        text.parse().unwrap()
-    }
-
-    fn exchange(host: &str, addrs: Addrs) -> Exchange {
-        Exchange {
-            preference: 10,
-            host: name(host),
-            addrs,
-        }
-    }
-
-    fn list(hosts: Vec<Exchange>) -> List {
-        List::Exchanges {
-            hosts,
-            ignored: 0,
-            null_dropped: false,
-        }
-    }
-
-    fn findings(client: &str, lists: Vec<(u8, &str, List)>) -> Findings {
-        Findings {
-            client: ip(client),
-            names: lists
-                .into_iter()
-                .map(|(prefix, owner, list)| NameFindings {
-                    prefix,
-                    name: name(owner),
-                    list,
-                })
-                .collect(),
-        }
-    }
 
     #[test]
     fn warnings_for_mistakes() {

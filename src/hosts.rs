@@ -10,7 +10,8 @@ use std::time::Duration;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::dns::{self, Answer, Config, QueryId, Resolver};
-use crate::lookup::{Addrs, addrs_from, record_type};
+use crate::findings::Addrs;
+use crate::lookup::{addrs_from, record_type};
 use crate::names::pointer_name;
 
 /// At most this many PTR names of one address are followed.

@@ -1,22 +1,42 @@
-//! The one log line per connection on stderr (rmxsmtpd(8), The log), in a shape
-//! that multilog and svlogd keep whole:
+//! The one log line per connection (rmxsmtpd(8), The log), and where it
+//! goes. On stderr, in a shape that multilog and svlogd keep whole:
 //!
 //! `rmxsmtpd: pid 4242: 198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 ...`
 //!
-//! Where stderr is the client's own socket (inetd, xinetd), the same line
-//! goes to syslog(3) instead, so that it is neither lost nor sent to the
-//! client.
+//! Where stderr is the client's own socket (inetd, xinetd, Postfix's
+//! spawn(8)), the same line goes to syslog(3) instead, so that it is neither
+//! lost nor sent to the client. rmxreport(1) reads these lines back with
+//! the same [`words`].
 
-use std::ffi::CString;
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
-use hickory_proto::rr::Name;
-
+use crate::names::shown;
+use crate::sys::{self, Level};
 use crate::text;
-use crate::verdict::Outcome;
+use crate::verdict::{Judgement, Outcome};
 
-/// Longest log line kept, so that a hostile reply cannot flood the log.
-const MAX_LINE: usize = 1000;
+/// The longest log line, so that a hostile reply cannot flood the log.
+const MAX_LOG_LINE: usize = 1000;
+
+/// The words a verdict line is made of, which its writer here and its
+/// reader in rmxreport share.
+pub mod words {
+    /// Between the program's name and its pid: `rmxsmtpd: pid 4242: `.
+    pub const PID: &str = ": pid ";
+    /// After the pid.
+    pub const AFTER_PID: &str = ": ";
+    /// The client was accepted.
+    pub const ACCEPT: &str = "accept";
+    /// Before the reply the client was refused with.
+    pub const REFUSE: &str = "reject: ";
+    /// Before the reply the client would have been refused with, under `-n`.
+    pub const WOULD_REFUSE: &str = "dry-run accept, would reject: ";
+    /// Before each note.
+    pub const NOTE: &str = "; ";
+}
 
 /// How much a line matters to syslog(3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,60 +59,78 @@ impl Priority {
     }
 }
 
-/// What happened to one connection.
+/// What was done with the client, as the log says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Accept,
+    Refuse,
+    /// Accepted under `-n`, and would have been refused without it.
+    WouldRefuse,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [Action::Accept, Action::Refuse, Action::WouldRefuse];
+}
+
+/// What happened to one connection (or, for rmxpolicyd, one lookup).
 pub struct Entry<'a> {
     /// The client address, or `-` when there is none.
     pub client: &'a str,
-    pub outcome: Outcome,
-    /// The name whose list decided, if any.
-    pub name: Option<&'a Name>,
+    pub judgement: &'a Judgement,
     /// The line the client was refused with, exactly as sent (under
     /// `dry_run`: as it would have been sent); `None` when accepted.
-    pub refused: Option<&'a str>,
+    pub refusal: Option<&'a str>,
     pub dry_run: bool,
-    /// Why, where the result alone does not say (temperror, skip).
-    pub why: &'a str,
     /// Things noticed on the way: exchanges past the cap, a dropped null MX.
     pub notes: &'a [String],
 }
 
 impl Entry<'_> {
-    /// Whether `-q` keeps this line: rejections, dry-run rejections, errors.
-    pub fn worth_logging_quietly(&self) -> bool {
-        self.refused.is_some() || self.outcome == Outcome::TempError
+    /// The line to log, and its priority: none under `-q` (`quiet`) unless
+    /// it is a refusal, a dry-run refusal or an error.
+    pub fn line(&self, quiet: bool) -> Option<(Priority, String)> {
+        let outcome = self.judgement.outcome();
+        let kept = self.refusal.is_some() || outcome == Outcome::TempError;
+        (kept || !quiet).then(|| (Priority::of(outcome), self.format()))
     }
 
-    /// The line, without the `rmxsmtpd: pid N: ` prefix or newline.
+    /// The line, without the `PROGRAM: pid N: ` prefix or newline.
     pub fn format(&self) -> String {
-        let name = self.name.map_or_else(|| "-".to_string(), trimmed);
-        let mut line = format!("{} {} {} ", self.client, self.outcome, name);
-        match (self.refused, self.dry_run) {
-            (None, _) => line.push_str("accept"),
-            (Some(reply), false) => line.push_str(&format!("reject: {reply}")),
-            (Some(reply), true) => line.push_str(&format!("dry-run accept, would reject: {reply}")),
+        let outcome = self.judgement.outcome();
+        let name = self
+            .judgement
+            .name
+            .as_ref()
+            .map_or_else(|| "-".to_string(), shown);
+        let mut line = format!("{} {outcome} {name} ", self.client);
+        match self.refusal {
+            None => line.push_str(words::ACCEPT),
+            Some(reply) if self.dry_run => {
+                line.push_str(&format!("{}{reply}", words::WOULD_REFUSE))
+            }
+            Some(reply) => line.push_str(&format!("{}{reply}", words::REFUSE)),
         }
-        let says_why = matches!(self.outcome, Outcome::TempError | Outcome::Skip);
-        if says_why && !self.why.is_empty() {
-            line.push_str(&format!(" ({})", self.why));
+        if matches!(outcome, Outcome::TempError | Outcome::Skip) {
+            line.push_str(&format!(" ({})", self.judgement.reason));
         }
         for note in self.notes {
-            line.push_str(&format!("; {note}"));
+            line.push_str(words::NOTE);
+            line.push_str(note);
         }
-        text::printable(&line, MAX_LINE)
+        text::printable(&line, MAX_LOG_LINE)
     }
-}
-
-/// A name as administrators write it in logs: without the final dot.
-pub fn trimmed(name: &Name) -> String {
-    let text = name.to_ascii();
-    text.strip_suffix('.').map(str::to_string).unwrap_or(text)
 }
 
 /// Writes one line, prefixed with the program and pid, in one write(2).
 /// When stderr is the client's own socket, as inetd and xinetd hand it
 /// over, the line would reach the client: it goes to syslog instead.
 pub fn write(program: &str, priority: Priority, line: &str) {
-    let prefix = format!("{program}: pid {}: ", std::process::id());
+    let prefix = format!(
+        "{program}{}{}{}",
+        words::PID,
+        std::process::id(),
+        words::AFTER_PID
+    );
     emit(program, priority, &prefix, line);
 }
 
@@ -105,108 +143,113 @@ pub fn usage(program: &str, line: &str) {
 
 fn emit(program: &str, priority: Priority, prefix: &str, line: &str) {
     if stderr_is_the_client() {
-        syslog(program, priority, line);
+        let level = match priority {
+            Priority::Info => Level::Info,
+            Priority::Warning => Level::Warning,
+        };
+        sys::syslog(program, level, line);
         return;
     }
     let full = format!("{prefix}{line}\n");
     // Nothing useful can be done if stderr is gone.
-    let _ = std::io::stderr().write_all(full.as_bytes());
-}
-
-/// One message to syslog(3): facility mail, the program as ident, with the
-/// pid. Without a syslog socket (`/dev/log`) it is dropped, as syslog(3)
-/// does. The socket is closed again at once: nothing opened here may reach
-/// the program rmxsmtpd execs.
-fn syslog(program: &str, priority: Priority, line: &str) {
-    let (Ok(ident), Ok(message)) = (CString::new(program), CString::new(line.replace('\0', "?")))
-    else {
-        return;
-    };
-    let level = match priority {
-        Priority::Info => libc::LOG_INFO,
-        Priority::Warning => libc::LOG_WARNING,
-    };
-    // SAFETY: `ident` is NUL-terminated and outlives the closelog(3) below,
-    // after which the C library no longer holds it.
-    unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
-    // SAFETY: a constant "%s" format with one NUL-terminated string for it.
-    unsafe { libc::syslog(level, c"%s".as_ptr(), message.as_ptr()) };
-    // SAFETY: closelog(3) only closes the socket that syslog(3) opened.
-    unsafe { libc::closelog() };
+    let _ = io::stderr().write_all(full.as_bytes());
 }
 
 /// Whether fds 0 and 2 are the same socket.
 fn stderr_is_the_client() -> bool {
-    let identity = |fd: i32| {
-        // SAFETY: stat is plain data for which all-zero is valid.
-        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: fstat(2) writes only into `stat`; a bad fd gives an error.
-        let rc = unsafe { libc::fstat(fd, &mut stat) };
-        (rc == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK)
-            .then_some((stat.st_dev, stat.st_ino))
+    // A duplicate of each, close-on-exec, closed again at once.
+    let identity = |fd: BorrowedFd<'_>| {
+        let stat = File::from(fd.try_clone_to_owned().ok()?).metadata().ok()?;
+        let socket = stat.file_type().is_socket();
+        socket.then_some((stat.dev(), stat.ino()))
     };
-    identity(0).is_some_and(|client| identity(2) == Some(client))
+    let stdin = io::stdin();
+    let stderr = io::stderr();
+    identity(stdin.as_fd()).is_some_and(|client| identity(stderr.as_fd()) == Some(client))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns;
+    use crate::findings::fixtures::name;
+    use crate::verdict::Reason;
+    use std::time::Duration;
 
-    fn entry<'a>(outcome: Outcome, name: Option<&'a Name>, refused: Option<&'a str>) -> Entry<'a> {
+    const ZONE: &str = "100.51.198.in-addr.arpa.";
+
+    fn judged(reason: Reason) -> Judgement {
+        Judgement::new(reason, Some(&name(ZONE)))
+    }
+
+    fn entry<'a>(judgement: &'a Judgement, refusal: Option<&'a str>) -> Entry<'a> {
         Entry {
             client: "198.51.100.10",
-            outcome,
-            name,
-            refused,
+            judgement,
+            refusal,
             dry_run: false,
-            why: "",
             notes: &[],
         }
     }
 
+    fn timeout() -> Reason {
+        Reason::QueryFailed(dns::Error::Timeout(Duration::from_secs(10)))
+    }
+
     #[test]
     fn lines() {
-        let zone = Name::from_ascii("100.51.198.in-addr.arpa.").unwrap();
         let reject = Some("451 4.7.1 no");
+        let pass = judged(Reason::Listed(name("mx.example.")));
         assert_eq!(
-            entry(Outcome::Pass, Some(&zone), None).format(),
+            entry(&pass, None).format(),
             "198.51.100.10 pass 100.51.198.in-addr.arpa accept"
         );
+        let none = Judgement::new(Reason::NoList, None);
+        assert_eq!(entry(&none, None).format(), "198.51.100.10 none - accept");
+        let fail = judged(Reason::NotListed(2));
         assert_eq!(
-            entry(Outcome::NoList, None, None).format(),
-            "198.51.100.10 none - accept"
-        );
-        assert_eq!(
-            entry(Outcome::Fail, Some(&zone), reject).format(),
+            entry(&fail, reject).format(),
             "198.51.100.10 fail 100.51.198.in-addr.arpa reject: 451 4.7.1 no"
         );
+        let notes = ["12 exchanges past the cap of 20 ignored".to_string()];
         let e = Entry {
             dry_run: true,
-            notes: &["12 exchanges past the cap of 20 ignored".into()],
-            ..entry(Outcome::Fail, Some(&zone), reject)
+            notes: &notes,
+            ..entry(&fail, reject)
         };
         assert_eq!(
             e.format(),
             "198.51.100.10 fail 100.51.198.in-addr.arpa dry-run accept, would reject: 451 4.7.1 no; \
              12 exchanges past the cap of 20 ignored"
         );
-        let e = Entry {
-            why: "timeout after 10 s",
-            ..entry(Outcome::TempError, Some(&zone), None)
-        };
+        let temperror = judged(timeout());
         assert_eq!(
-            e.format(),
+            entry(&temperror, None).format(),
             "198.51.100.10 temperror 100.51.198.in-addr.arpa accept (timeout after 10 s)"
+        );
+        let skip = Judgement::new(Reason::Skipped("RELAYCLIENT is set"), None);
+        assert_eq!(
+            entry(&skip, None).format(),
+            "198.51.100.10 skip - accept (RELAYCLIENT is set)"
         );
     }
 
     #[test]
     fn quiet_keeps_rejections_and_errors() {
         let reject = Some("554 5.7.1 no");
-        assert!(entry(Outcome::Fail, None, reject).worth_logging_quietly());
-        assert!(entry(Outcome::TempError, None, None).worth_logging_quietly());
-        for outcome in [Outcome::Pass, Outcome::NoList, Outcome::Skip, Outcome::Fail] {
-            assert!(!entry(outcome, None, None).worth_logging_quietly());
+        let fail = judged(Reason::NotListed(1));
+        assert!(entry(&fail, reject).line(true).is_some());
+        let temperror = judged(timeout());
+        assert!(entry(&temperror, None).line(true).is_some());
+        for reason in [
+            Reason::Listed(name("mx.example.")),
+            Reason::NoList,
+            Reason::Skipped("RMXSMTPD is empty"),
+            Reason::NotListed(1),
+        ] {
+            let judgement = judged(reason);
+            assert!(entry(&judgement, None).line(true).is_none());
+            assert!(entry(&judgement, None).line(false).is_some());
         }
     }
 
@@ -220,16 +263,17 @@ mod tests {
             };
             assert_eq!(Priority::of(outcome), want);
         }
+        let temperror = judged(timeout());
+        assert_eq!(
+            entry(&temperror, None).line(false).unwrap().0,
+            Priority::Warning
+        );
     }
 
     #[test]
     fn hostile_text_is_made_printable() {
-        let zone = Name::from_ascii("100.51.198.in-addr.arpa.").unwrap();
-        let e = Entry {
-            why: "bad\nline\u{1b}[31m",
-            ..entry(Outcome::TempError, Some(&zone), None)
-        };
-        let line = e.format();
+        let judgement = Judgement::new(Reason::NoClient("bad\nline\u{1b}[31m".into()), None);
+        let line = entry(&judgement, None).format();
         assert!(line.ends_with("(bad?line?[31m)"), "{line}");
     }
 }

@@ -1,7 +1,7 @@
 //! The Reverse MX lookup (rmxsmtpd(8), Where the list is): the MX RRset at
 //! every name at once, then the addresses of each list's exchanges the moment
-//! the list arrives. The caller says when enough is known; what was not needed
-//! stays `Pending`.
+//! the list arrives, into [`Findings`]. The caller says when enough is known;
+//! what was not needed stays `Pending`.
 
 // Ordered maps, not hashed ones: std's hashed maps seed themselves from
 // getrandom(2), and abort when it fails; the lookup's own ids are the only
@@ -13,97 +13,11 @@ use std::time::Duration;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::dns::{self, Answer, Config, QueryId, Resolver};
-
-/// At most this many exchanges of one list are resolved.
-pub const MAX_EXCHANGES: usize = 20;
+use crate::findings::{Addrs, Exchange, Findings, List, MAX_EXCHANGES};
 
 /// How long an answer may be kept when its reply says nothing of it (no
-/// record, no SOA), in seconds.
-pub const UNSAID_TTL: u32 = 60;
-
-/// Everything learnt about one client, most specific name first.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Findings {
-    pub client: IpAddr,
-    pub names: Vec<NameFindings>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NameFindings {
-    pub prefix: u8,
-    pub name: Name,
-    pub list: List,
-}
-
-/// What one name says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum List {
-    /// Not answered (yet, or the lookup stopped first).
-    Pending,
-    /// NXDOMAIN, or no MX data: this name publishes no list.
-    Unpublished(Answer),
-    /// The query failed temporarily.
-    Failed(dns::Error),
-    /// A null MX alone (RFC 7505): an empty list.
-    Null,
-    /// The exchanges, by preference then name, each name once at its best
-    /// preference; at most `MAX_EXCHANGES`.
-    Exchanges {
-        hosts: Vec<Exchange>,
-        /// Exchanges past the cap, not resolved.
-        ignored: usize,
-        /// A null MX stood beside other records and was dropped.
-        null_dropped: bool,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exchange {
-    pub preference: u16,
-    pub host: Name,
-    pub addrs: Addrs,
-}
-
-/// What one exchange resolved to, in the client's address family.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Addrs {
-    Pending,
-    /// Written as a dotted quad: that address, no query.
-    Literal(Ipv4Addr),
-    /// A (IPv4 client) or AAAA (IPv6 client) records.
-    Found(Vec<IpAddr>),
-    /// NXDOMAIN or NODATA: adds nothing to the list.
-    Missing(Answer),
-    Failed(dns::Error),
-}
-
-impl Findings {
-    /// Nothing known yet of the lists at `names` for `client`.
-    pub fn new(client: IpAddr, names: Vec<(u8, Name)>) -> Findings {
-        Findings {
-            client,
-            names: names
-                .into_iter()
-                .map(|(prefix, name)| NameFindings {
-                    prefix,
-                    name,
-                    list: List::Pending,
-                })
-                .collect(),
-        }
-    }
-}
-
-impl Exchange {
-    /// Whether this exchange is the client.
-    pub fn matches(&self, client: IpAddr) -> bool {
-        match &self.addrs {
-            Addrs::Literal(v4) => client == IpAddr::V4(*v4),
-            Addrs::Found(found) => found.contains(&client),
-            _ => false,
-        }
-    }
-}
+/// record, no SOA).
+pub const UNSAID_TTL: Duration = Duration::from_secs(60);
 
 /// Who waits for a query's outcome.
 enum Waiter {
@@ -113,28 +27,18 @@ enum Waiter {
 }
 
 /// Looks up the lists at `names` for `client`, within `timeout`, until
-/// `enough` says the findings are decisive or nothing is left to ask.
+/// `enough` says the findings are decisive or nothing is left to ask. With
+/// the findings, how long they may be kept: the smallest TTL of the answers
+/// used (an answer that said none counts as [`UNSAID_TTL`]), or zero when
+/// none was.
 pub fn lookup(
     client: IpAddr,
     names: Vec<(u8, Name)>,
     config: Config,
     timeout: Duration,
     enough: impl Fn(&Findings) -> bool,
-) -> Findings {
-    lookup_kept(client, names, config, timeout, enough).0
-}
-
-/// [`lookup`], and for how long its findings may be kept: the smallest TTL
-/// of the answers it used (an answer that said none counts as
-/// [`UNSAID_TTL`]), or zero when it used none.
-pub fn lookup_kept(
-    client: IpAddr,
-    names: Vec<(u8, Name)>,
-    config: Config,
-    timeout: Duration,
-    enough: impl Fn(&Findings) -> bool,
-) -> (Findings, u32) {
-    let mut kept: Option<u32> = None;
+) -> (Findings, Duration) {
+    let mut kept: Option<Duration> = None;
     let mut findings = Findings::new(client, names);
     let mut resolver = Resolver::new(config, timeout);
     let mut waiting: BTreeMap<QueryId, Waiter> = BTreeMap::new();
@@ -193,7 +97,7 @@ pub fn lookup_kept(
             None => {}
         }
     }
-    (findings, kept.unwrap_or(0))
+    (findings, kept.unwrap_or(Duration::ZERO))
 }
 
 /// The record type that holds addresses of `ip`'s family.
@@ -201,14 +105,6 @@ pub fn record_type(ip: IpAddr) -> RecordType {
     match ip {
         IpAddr::V4(_) => RecordType::A,
         IpAddr::V6(_) => RecordType::AAAA,
-    }
-}
-
-/// The family of `ip`, with the record type that holds it, for people.
-pub fn family(ip: IpAddr) -> &'static str {
-    match ip {
-        IpAddr::V4(_) => "IPv4 (A)",
-        IpAddr::V6(_) => "IPv6 (AAAA)",
     }
 }
 

@@ -1,6 +1,8 @@
 //! The names to query: for each configured prefix length, the reverse-zone name
 //! of the client's network (rmxsmtpd(8), Where the list is; RFC 1035 §3.5 for
-//! in-addr.arpa, RFC 3596 §2.5 for ip6.arpa).
+//! in-addr.arpa, RFC 3596 §2.5 for ip6.arpa); the networks a publisher
+//! names; host names as people type them; and every name as the log and
+//! rmxcheck show it.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -53,9 +55,10 @@ fn parse(text: &str, step: u8, max: u8, family: &str) -> Result<Vec<u8>, String>
     Ok(prefixes)
 }
 
-/// A network as a publisher names it, `198.51.100.0/24`: an address, its
-/// host bits cleared, and a prefix length on a boundary rmxsmtpd queries
-/// (octets for IPv4, nibbles for IPv6).
+/// A network, `198.51.100.0/24`: an address, its host bits cleared, and a
+/// prefix length. As a publisher names it ([`Network::parse`]), the length
+/// is on a boundary rmxsmtpd queries (octets for IPv4, nibbles for IPv6),
+/// and the network has a reverse name; rmxreport's blocks may have any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Network {
     pub address: IpAddr,
@@ -78,7 +81,11 @@ impl Network {
         Ok(Network::new(address, lens[0]))
     }
 
-    fn new(address: IpAddr, len: u8) -> Network {
+    /// The network of `len` bits that holds `address`, its host bits
+    /// cleared: a CIDR block, on a boundary or not. A `len` past the
+    /// address's bits is the whole address.
+    pub fn new(address: IpAddr, len: u8) -> Network {
+        let len = len.min(if address.is_ipv4() { 32 } else { 128 });
         let address = match address {
             IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask32(len))),
             IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask128(len))),
@@ -162,6 +169,37 @@ fn reverse_name(digits: &[u8], prefix: u8, bits: u8, suffix: &str) -> Name {
     Name::from_ascii(&text).expect("reverse names are valid")
 }
 
+/// A name as administrators write it in logs, as it is on the wire: an
+/// internationalized name stays `xn--...`, never decoded to Unicode, and
+/// there is no final dot.
+pub fn shown(name: &Name) -> String {
+    let text = name.to_ascii();
+    text.strip_suffix('.').map(str::to_string).unwrap_or(text)
+}
+
+/// A host name (RFC 1123 §2.1): letters, digits and inner hyphens in each
+/// label, and a last label that is not all digits, so that a mistyped
+/// address (`1.2.3`) is no name. A final dot is allowed.
+pub fn host_name(word: &str) -> Option<Name> {
+    let labels = word.strip_suffix('.').unwrap_or(word);
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    let last = labels.rsplit('.').next()?;
+    if labels.len() > 253
+        || !labels.split('.').all(label_ok)
+        || last.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Name::from_ascii(format!("{labels}.")).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn design_table() {
+    fn each_family_queries_its_default_prefixes() {
         let default = Prefixes::default();
         assert_eq!(
             names("198.51.100.10", &default),
@@ -288,6 +326,41 @@ mod tests {
         }
         for bad in ["", "0", "50", "132", "x", "64,,48"] {
             assert!(parse_v6(bad).is_err(), "-6 {bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_as_shown() {
+        let name = |text| Name::from_ascii(text).unwrap();
+        assert_eq!(
+            shown(&name("100.51.198.in-addr.arpa.")),
+            "100.51.198.in-addr.arpa"
+        );
+        assert_eq!(
+            shown(&name("xn--mnchen-3ya.example.")),
+            "xn--mnchen-3ya.example"
+        );
+        assert_eq!(shown(&name("mx.example")), "mx.example");
+    }
+
+    #[test]
+    fn host_names() {
+        for good in ["mx.Example.net.", "mx-1.example", "a", "x1.example.123a"] {
+            assert!(host_name(good).is_some(), "{good}");
+        }
+        let long = format!("{}.example", "a".repeat(64));
+        for bad in [
+            "-mx.example.net.",
+            "mx-.example",
+            "mx_1.example.net",
+            "mx..example.net",
+            "example.123",
+            "1.2.3",
+            "",
+            ".",
+            long.as_str(),
+        ] {
+            assert!(host_name(bad).is_none(), "{bad}");
         }
     }
 }

@@ -8,11 +8,12 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use crate::sys::{self, POLLIN, POLLOUT, pollfd};
 use crate::verdict::Rejection;
 
-/// Longest line kept, CRLF included (RFC 5321 §4.5.3.1.6); longer lines are
-/// discarded as they arrive and answered with an error.
-pub const MAX_LINE: usize = 1000;
+/// Longest command line kept, CRLF included (RFC 5321 §4.5.3.1.6); longer
+/// lines are discarded as they arrive and answered with an error.
+pub const MAX_COMMAND_LINE: usize = 1000;
 /// Replies waiting to be written past this stop the reading of commands, so
 /// a client that never reads cannot make the output grow.
 pub const MAX_PENDING_OUTPUT: usize = 4096;
@@ -48,7 +49,7 @@ impl Dialogue {
         Dialogue {
             name: name.to_string(),
             refusal: refusal.to_string(),
-            line: Vec::with_capacity(MAX_LINE),
+            line: Vec::with_capacity(MAX_COMMAND_LINE),
             overlong: false,
             quit: false,
         }
@@ -79,7 +80,7 @@ impl Dialogue {
             }
             if byte != b'\n' {
                 // Keep room for the LF: content plus CR is at most 999 bytes.
-                if self.line.len() < MAX_LINE - 1 {
+                if self.line.len() < MAX_COMMAND_LINE - 1 {
                     self.line.push(byte);
                 } else {
                     self.overlong = true;
@@ -120,10 +121,12 @@ impl Dialogue {
 /// error, or `limit` from now. Zero `limit` (`-t 0`): `refusal` alone, in
 /// place of the greeting.
 pub fn hold(name: &str, refusal: &str, limit: Duration) -> io::Result<()> {
-    ignore_sigpipe();
+    // A client that hangs up must give EPIPE, not kill the process: the
+    // held session is rmxsmtpd's own, and nothing is exec'd after it.
+    sys::ignore_sigpipe();
     let deadline = Instant::now() + limit;
-    set_nonblocking(0)?;
-    set_nonblocking(1)?;
+    sys::set_nonblocking(0)?;
+    sys::set_nonblocking(1)?;
     if limit.is_zero() {
         let line = format!("{refusal}\r\n");
         write_until(line.as_bytes(), Instant::now() + LINGER)?;
@@ -153,19 +156,19 @@ pub fn hold(name: &str, refusal: &str, limit: Duration) -> io::Result<()> {
         }
         let want_input = !done && end < input.len() && out.len() < MAX_PENDING_OUTPUT;
         let mut fds = [
-            pollfd(0, if want_input { libc::POLLIN } else { 0 }),
-            pollfd(1, if out.is_empty() { 0 } else { libc::POLLOUT }),
+            pollfd(0, if want_input { POLLIN } else { 0 }),
+            pollfd(1, if out.is_empty() { 0 } else { POLLOUT }),
         ];
-        poll(&mut fds, deadline - now)?;
+        sys::poll(&mut fds, deadline - now)?;
         if fds[1].revents != 0 {
-            match write_some(&out) {
+            match sys::write(1, &out) {
                 Ok(n) => drop(out.drain(..n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
         }
         if want_input && fds[0].revents != 0 {
-            match read_some(&mut input[end..]) {
+            match sys::read(0, &mut input[end..]) {
                 Ok(0) => eof = true,
                 Ok(n) => end += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -178,8 +181,7 @@ pub fn hold(name: &str, refusal: &str, limit: Duration) -> io::Result<()> {
 /// Ends the conversation politely: FIN after the last reply, then a short
 /// drain of whatever the client still sends (see `LINGER`).
 fn finish() -> io::Result<()> {
-    // SAFETY: shutdown(2) on fd 1; ENOTSOCK for a pipe is harmless.
-    unsafe { libc::shutdown(1, libc::SHUT_WR) };
+    sys::shutdown_write(1);
     let until = Instant::now() + LINGER;
     let mut scratch = [0u8; 4096];
     loop {
@@ -187,9 +189,9 @@ fn finish() -> io::Result<()> {
         if now >= until {
             return Ok(());
         }
-        let mut fds = [pollfd(0, libc::POLLIN)];
-        poll(&mut fds, until - now)?;
-        match read_some(&mut scratch) {
+        let mut fds = [pollfd(0, POLLIN)];
+        sys::poll(&mut fds, until - now)?;
+        match sys::read(0, &mut scratch) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -201,71 +203,20 @@ fn finish() -> io::Result<()> {
 /// Writes all of `bytes` to fd 1 unless `until` passes first.
 fn write_until(mut bytes: &[u8], until: Instant) -> io::Result<()> {
     while !bytes.is_empty() {
-        match write_some(bytes) {
+        match sys::write(1, bytes) {
             Ok(n) => bytes = &bytes[n..],
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let now = Instant::now();
                 if now >= until {
                     return Err(e);
                 }
-                let mut fds = [pollfd(1, libc::POLLOUT)];
-                poll(&mut fds, until - now)?;
+                let mut fds = [pollfd(1, POLLOUT)];
+                sys::poll(&mut fds, until - now)?;
             }
             Err(e) => return Err(e),
         }
     }
     Ok(())
-}
-
-fn read_some(buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid and writable for `buf.len()` bytes.
-    let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
-}
-
-fn write_some(buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid and readable for `buf.len()` bytes.
-    let n = unsafe { libc::write(1, buf.as_ptr().cast(), buf.len()) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
-}
-
-fn poll(fds: &mut [libc::pollfd], wait: Duration) -> io::Result<()> {
-    let millis = wait.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
-    // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
-    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
-    if rc < 0 {
-        let error = io::Error::last_os_error();
-        if error.kind() != io::ErrorKind::Interrupted {
-            return Err(error);
-        }
-        fds.iter_mut().for_each(|fd| fd.revents = 0);
-    }
-    Ok(())
-}
-
-fn pollfd(fd: i32, events: libc::c_short) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    }
-}
-
-fn set_nonblocking(fd: i32) -> io::Result<()> {
-    // SAFETY: fcntl(2) on a descriptor number; EBADF is reported, not UB.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A client that hangs up must give EPIPE, not kill the process: the held
-/// session is ours, and nothing is exec'd after it.
-fn ignore_sigpipe() {
-    // SAFETY: setting a signal to SIG_IGN installs no handler code.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
 
 #[cfg(test)]

@@ -4,16 +4,19 @@
 //!
 //! - [`screen`]: before any lookup, `RMXSMTPD` and `RELAYCLIENT`;
 //! - [`judge`]: the lookup's findings to `pass`, `fail`, `none` or
-//!   `temperror`, or nothing yet while the answer is not known;
-//! - [`decide`]: a result and the policy to accept or reject.
+//!   `temperror`, with the [`Reason`], or nothing yet while the answer is
+//!   not known;
+//! - [`decide`]: a judgement and the policy to accept or refuse.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use hickory_proto::rr::Name;
 
 use crate::date::Date;
-use crate::log::trimmed;
-use crate::lookup::{Addrs, Findings, List};
+use crate::dns;
+use crate::findings::{Addrs, Exchange, Findings, List};
+use crate::names::shown;
 use crate::text;
 
 /// The default rejection text, after the 2003 proposal.
@@ -28,7 +31,8 @@ pub const BLOCKED_MESSAGE: &str = "Your IP [%i] is refused here.";
 /// The text when `-c` rejects a temporary DNS failure.
 const TEMPERROR_MESSAGE: &str = "Reverse MX lookup for [%i] failed; try again later.";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A result, in the order the manuals and rmxreport show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Outcome {
     Pass,
     Fail,
@@ -58,6 +62,19 @@ impl Outcome {
             Outcome::Skip => "skip",
         }
     }
+
+    /// The result a word of the log names.
+    pub fn from_word(word: &[u8]) -> Option<Outcome> {
+        Outcome::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str().as_bytes() == word)
+    }
+
+    /// Whether the lookup answered: the results that say whether a network
+    /// publishes a list (`pass`, `fail`, `none`).
+    pub fn answered(self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::Fail | Outcome::NoList)
+    }
 }
 
 impl fmt::Display for Outcome {
@@ -66,26 +83,99 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// A result, the name whose list decided it, and why.
+/// Why a result is what it is. Each reason belongs to one result; its text
+/// (`Display`) is the log line's `(WHY)` and the last field of `rmxcheck -p`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// `pass`: the client is an address of this exchange.
+    Listed(Name),
+    /// `pass`, for a network (rmxcheck's publisher's check): the addresses
+    /// its list lets send.
+    Senders(Vec<IpAddr>),
+    /// `fail`: the client is none of this many exchanges.
+    NotListed(usize),
+    /// `fail`: the list is a null MX (RFC 7505).
+    NullMx,
+    /// `fail`, for a network: no exchange of its list has an address.
+    NoSenders,
+    /// `none`: no name queried has a list.
+    NoList,
+    /// `temperror`: the query for a list failed.
+    QueryFailed(dns::Error),
+    /// `temperror`: an exchange could not be resolved, and no other matched.
+    ExchangeFailed(Name, dns::Error),
+    /// `temperror`: the lookup stopped before the result was known.
+    Unfinished,
+    /// `temperror`: no client address, and why.
+    NoClient(String),
+    /// `skip`: why no lookup was made (`RELAYCLIENT is set`).
+    Skipped(&'static str),
+}
+
+impl Reason {
+    /// The result this reason gives.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Reason::Listed(_) | Reason::Senders(_) => Outcome::Pass,
+            Reason::NotListed(_) | Reason::NullMx | Reason::NoSenders => Outcome::Fail,
+            Reason::NoList => Outcome::NoList,
+            Reason::QueryFailed(_)
+            | Reason::ExchangeFailed(..)
+            | Reason::Unfinished
+            | Reason::NoClient(_) => Outcome::TempError,
+            Reason::Skipped(_) => Outcome::Skip,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Listed(host) => f.write_str(&shown(host)),
+            Reason::Senders(senders) => {
+                for (n, ip) in senders.iter().enumerate() {
+                    let space = if n > 0 { " " } else { "" };
+                    write!(f, "{space}{ip}")?;
+                }
+                Ok(())
+            }
+            Reason::NotListed(1) => f.write_str("no match among 1 listed exchange"),
+            Reason::NotListed(n) => write!(f, "no match among {n} listed exchanges"),
+            Reason::NullMx => f.write_str("null MX"),
+            Reason::NoSenders => f.write_str("no exchange has an address"),
+            Reason::NoList => f.write_str("no list"),
+            Reason::QueryFailed(error) => write!(f, "{error}"),
+            Reason::ExchangeFailed(host, error) => write!(f, "exchange {}: {error}", shown(host)),
+            Reason::Unfinished => f.write_str("lookup did not finish"),
+            Reason::NoClient(why) => f.write_str(why),
+            Reason::Skipped(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A result's reason, and the name whose list decided it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judgement {
-    pub outcome: Outcome,
+    pub reason: Reason,
     pub name: Option<Name>,
-    pub why: String,
     /// The deciding list had more exchanges than the cap
-    /// ([`crate::lookup::MAX_EXCHANGES`]), and the rest were not resolved:
-    /// the client may be one of them.
+    /// ([`crate::findings::MAX_EXCHANGES`]), and the rest were not
+    /// resolved: the client may be one of them.
     pub cut: bool,
 }
 
 impl Judgement {
-    pub fn new(outcome: Outcome, name: Option<&Name>, why: impl Into<String>) -> Judgement {
+    /// A judgement for `reason`, decided at `name` if any.
+    pub fn new(reason: Reason, name: Option<&Name>) -> Judgement {
         Judgement {
-            outcome,
+            reason,
             name: name.cloned(),
-            why: why.into(),
             cut: false,
         }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.reason.outcome()
     }
 }
 
@@ -98,35 +188,36 @@ pub fn judge(findings: &Findings) -> Option<Judgement> {
         match &entry.list {
             List::Pending => return None,
             List::Failed(error) => {
-                return Some(Judgement::new(Outcome::TempError, name, error.to_string()));
+                return Some(Judgement::new(Reason::QueryFailed(error.clone()), name));
             }
             List::Unpublished(_) => continue,
-            List::Null => return Some(Judgement::new(Outcome::Fail, name, "null MX")),
+            List::Null => return Some(Judgement::new(Reason::NullMx, name)),
             List::Exchanges { hosts, ignored, .. } => {
-                let judgement = |outcome, why| Judgement {
+                let judgement = |reason| Judgement {
                     cut: *ignored > 0,
-                    ..Judgement::new(outcome, name, why)
+                    ..Judgement::new(reason, name)
                 };
                 if let Some(host) = hosts.iter().find(|h| h.matches(findings.client)) {
-                    return Some(judgement(Outcome::Pass, trimmed(&host.host)));
+                    return Some(judgement(Reason::Listed(host.host.clone())));
                 }
                 if hosts.iter().any(|h| h.addrs == Addrs::Pending) {
                     return None;
                 }
-                if let Some((host, error)) = hosts.iter().find_map(|h| match &h.addrs {
-                    Addrs::Failed(error) => Some((&h.host, error)),
-                    _ => None,
-                }) {
-                    let why = format!("exchange {}: {error}", trimmed(host));
-                    return Some(judgement(Outcome::TempError, why));
-                }
-                let plural = if hosts.len() == 1 { "" } else { "s" };
-                let why = format!("no match among {} listed exchange{plural}", hosts.len());
-                return Some(judgement(Outcome::Fail, why));
+                let reason = failed_exchange(hosts).unwrap_or(Reason::NotListed(hosts.len()));
+                return Some(judgement(reason));
             }
         }
     }
-    Some(Judgement::new(Outcome::NoList, None, "no list"))
+    Some(Judgement::new(Reason::NoList, None))
+}
+
+/// The first exchange whose addresses could not be had, as a reason: a list
+/// with such an exchange cannot say who is not on it.
+pub fn failed_exchange(hosts: &[Exchange]) -> Option<Reason> {
+    hosts.iter().find_map(|h| match &h.addrs {
+        Addrs::Failed(error) => Some(Reason::ExchangeFailed(h.host.clone(), error.clone())),
+        _ => None,
+    })
 }
 
 /// What a network that publishes no list gets.
@@ -198,10 +289,11 @@ impl Rejection {
     }
 }
 
+/// What is done with the client: accepted, or refused with a rejection.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum Decision {
     Accept,
-    Reject(Rejection),
+    Refuse(Rejection),
 }
 
 /// What the environment says before any lookup (the rblsmtpd convention for
@@ -216,6 +308,9 @@ pub enum Screen {
     Skip(&'static str),
     Reject(Rejection),
 }
+
+/// Why a client refused by hand (`RMXSMTPD` with text) was not looked up.
+pub const SCREENED: &str = "RMXSMTPD is set";
 
 pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, client: &str) -> Screen {
     match rmxsmtpd {
@@ -237,34 +332,34 @@ pub fn screen(rmxsmtpd: Option<&[u8]>, relayclient: bool, client: &str) -> Scree
     }
 }
 
-/// The action for a lookup's result. A `fail` from a list that was cut
+/// The decision for a judgement. A `fail` from a list that was cut
 /// (`Judgement::cut`) is refused temporarily even under `-b`: the client may
 /// be one of the exchanges that were not resolved.
-pub fn decide(judgement: &Judgement, policy: &Policy, today: Date, client: &str) -> Action {
+pub fn decide(judgement: &Judgement, policy: &Policy, today: Date, client: &str) -> Decision {
     let refuse = |permanent| {
-        Action::Reject(Rejection::new(
+        Decision::Refuse(Rejection::new(
             permanent,
             "7.1",
             policy.message.as_bytes(),
             client,
         ))
     };
-    match judgement.outcome {
-        Outcome::Pass | Outcome::Skip => Action::Accept,
+    match judgement.outcome() {
+        Outcome::Pass | Outcome::Skip => Decision::Accept,
         Outcome::Fail => refuse(policy.permanent && !judgement.cut),
         Outcome::NoList => match policy.unpublished {
-            Unpublished::Accept => Action::Accept,
+            Unpublished::Accept => Decision::Accept,
             Unpublished::Reject => refuse(policy.permanent),
             Unpublished::RejectFrom(day) if today >= day => refuse(policy.permanent),
-            Unpublished::RejectFrom(_) => Action::Accept,
+            Unpublished::RejectFrom(_) => Decision::Accept,
         },
-        Outcome::TempError if policy.reject_temperror => Action::Reject(Rejection::new(
+        Outcome::TempError if policy.reject_temperror => Decision::Refuse(Rejection::new(
             false,
             "4.3",
             TEMPERROR_MESSAGE.as_bytes(),
             client,
         )),
-        Outcome::TempError => Action::Accept,
+        Outcome::TempError => Decision::Accept,
     }
 }
 
@@ -276,53 +371,34 @@ mod decide_table;
 mod tests {
     use super::decide_table;
     use super::*;
-    use crate::dns::{self, Answer};
-    use crate::lookup::{Exchange, NameFindings};
-    use std::net::IpAddr;
+    use crate::dns::Answer;
+    use crate::findings::fixtures::{self, exchange, found, ip, list};
     use std::time::Duration;
 
     const CLIENT: &str = "198.51.100.10";
 
-    fn name(text: &str) -> Name {
-        Name::from_ascii(text).unwrap()
-    }
-
-    fn ip(text: &str) -> IpAddr {
-        text.parse().unwrap()
-    }
-
-    fn exchange(host: &str, addrs: Addrs) -> Exchange {
-        Exchange {
-            preference: 10,
-            host: name(host),
-            addrs,
-        }
-    }
-
-    fn found(ips: &[&str]) -> Addrs {
-        Addrs::Found(ips.iter().map(|s| ip(s)).collect())
-    }
-
-    fn list(hosts: Vec<Exchange>) -> List {
-        List::Exchanges {
-            hosts,
-            ignored: 0,
-            null_dropped: false,
-        }
-    }
-
+    /// The client's findings at names n0, n1, ... from the most specific.
     fn findings(lists: Vec<List>) -> Findings {
-        Findings {
-            client: ip(CLIENT),
-            names: lists
-                .into_iter()
-                .enumerate()
-                .map(|(n, list)| NameFindings {
-                    prefix: 24 - 8 * n as u8,
-                    name: name(&format!("n{n}.in-addr.arpa.")),
-                    list,
-                })
-                .collect(),
+        let owners: Vec<String> = (0..lists.len())
+            .map(|n| format!("n{n}.in-addr.arpa."))
+            .collect();
+        let names = lists
+            .into_iter()
+            .zip(&owners)
+            .enumerate()
+            .map(|(n, (list, owner))| (24 - 8 * n as u8, owner.as_str(), list))
+            .collect();
+        fixtures::findings(CLIENT, names)
+    }
+
+    /// A reason that gives `outcome`.
+    fn reason_for(outcome: Outcome) -> Reason {
+        match outcome {
+            Outcome::Pass => Reason::Listed(fixtures::name("mx.example.")),
+            Outcome::Fail => Reason::NotListed(1),
+            Outcome::NoList => Reason::NoList,
+            Outcome::TempError => Reason::Unfinished,
+            Outcome::Skip => Reason::Skipped("RELAYCLIENT is set"),
         }
     }
 
@@ -413,13 +489,13 @@ mod tests {
         for (n, (lists, want)) in cases.into_iter().enumerate() {
             let f = findings(lists);
             let got = judge(&f).map(|j| {
-                let index = j.name.map(|name| {
+                let index = j.name.as_ref().map(|name| {
                     f.names
                         .iter()
-                        .position(|e| e.name == name)
+                        .position(|e| &e.name == name)
                         .expect("a queried name")
                 });
-                (j.outcome, index)
+                (j.outcome(), index)
             });
             assert_eq!(got, want, "case {n}");
         }
@@ -432,13 +508,16 @@ mod tests {
             exchange("broken.example.", Addrs::Failed(timeout())),
         ])]);
         assert_eq!(
-            judge(&f).unwrap().why,
+            judge(&f).unwrap().reason.to_string(),
             "exchange broken.example: timeout after 10 s"
         );
         let f = findings(vec![List::Failed(timeout())]);
-        assert_eq!(judge(&f).unwrap().why, "timeout after 10 s");
+        assert_eq!(judge(&f).unwrap().reason.to_string(), "timeout after 10 s");
         let f = findings(vec![list(vec![exchange("x.example.", found(&[]))])]);
-        assert_eq!(judge(&f).unwrap().why, "no match among 1 listed exchange");
+        assert_eq!(
+            judge(&f).unwrap().reason.to_string(),
+            "no match among 1 listed exchange"
+        );
     }
 
     /// Names reach text as they are on the wire: an internationalized
@@ -447,10 +526,13 @@ mod tests {
     fn why_texts_name_exchanges_in_ascii() {
         let munich = "xn--mnchen-3ya.example.";
         let f = findings(vec![list(vec![exchange(munich, found(&[CLIENT]))])]);
-        assert_eq!(judge(&f).unwrap().why, "xn--mnchen-3ya.example");
+        assert_eq!(
+            judge(&f).unwrap().reason.to_string(),
+            "xn--mnchen-3ya.example"
+        );
         let f = findings(vec![list(vec![exchange(munich, Addrs::Failed(timeout()))])]);
         assert_eq!(
-            judge(&f).unwrap().why,
+            judge(&f).unwrap().reason.to_string(),
             "exchange xn--mnchen-3ya.example: timeout after 10 s"
         );
     }
@@ -462,9 +544,9 @@ mod tests {
             found(&["2001:db8::25"]),
         )])]);
         f.client = ip("2001:db8::25");
-        assert_eq!(judge(&f).unwrap().outcome, Outcome::Pass);
+        assert_eq!(judge(&f).unwrap().outcome(), Outcome::Pass);
         f.client = ip("2001:db8::26");
-        assert_eq!(judge(&f).unwrap().outcome, Outcome::Fail);
+        assert_eq!(judge(&f).unwrap().outcome(), Outcome::Fail);
     }
 
     /// Every result under every combination of options, dates and cut
@@ -502,11 +584,11 @@ mod tests {
                 .expect("a result");
             let judgement = Judgement {
                 cut: cut == "cut",
-                ..Judgement::new(outcome, None, "")
+                ..Judgement::new(reason_for(outcome), None)
             };
             let got = match decide(&judgement, &policy, today, CLIENT) {
-                Action::Accept => "accept".to_string(),
-                Action::Reject(rejection) => rejection.reply(),
+                Decision::Accept => "accept".to_string(),
+                Decision::Refuse(rejection) => rejection.reply(),
             };
             assert_eq!(got, want, "{result} {b} {c} {policy:?} {today} {cut}");
         }
@@ -523,7 +605,7 @@ mod tests {
         };
         let judged = |lists| {
             let j = judge(&findings(lists)).unwrap();
-            (j.outcome, j.cut)
+            (j.outcome(), j.cut)
         };
         assert_eq!(judged(vec![cut(vec![off()], 5)]), (Outcome::Fail, true));
         assert_eq!(judged(vec![cut(vec![off()], 0)]), (Outcome::Fail, false));

@@ -24,10 +24,11 @@ use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
+use rmxsmtpd::check::{Dns, Until, check};
 use rmxsmtpd::dns::{self, Config};
-use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, lookup};
-use rmxsmtpd::names::{Prefixes, reverse_names};
-use rmxsmtpd::verdict::{Outcome, judge};
+use rmxsmtpd::findings::{Addrs, Findings, List, MAX_EXCHANGES};
+use rmxsmtpd::names::Prefixes;
+use rmxsmtpd::verdict::Outcome;
 use support::memory::Peak;
 use support::responder::{Behaviour, Responder, Zone};
 use support::wrapper::Wrapper;
@@ -49,17 +50,15 @@ fn small_zone() -> Zone {
 /// the verdict is known. Returns the findings, the verdict, the time taken.
 fn look_up(dns: &Responder, client: &str) -> (Findings, Outcome, Duration) {
     let client: IpAddr = client.parse().expect("a literal address");
-    let names = reverse_names(client, &Prefixes::default());
-    let config = Config::with_servers(vec![dns.addr()]);
+    let dns = Dns {
+        config: Config::with_servers(vec![dns.addr()]),
+        misread: None,
+        timeout: Duration::from_secs(10),
+    };
     let started = Instant::now();
-    let findings = lookup(client, names, config, Duration::from_secs(10), |f| {
-        judge(f).is_some()
-    });
+    let checked = check(client, &Prefixes::default(), &dns, Until::Decided);
     let elapsed = started.elapsed();
-    let outcome = judge(&findings)
-        .expect("the lookup ran to a verdict")
-        .outcome;
-    (findings, outcome, elapsed)
+    (checked.findings, checked.judgement.outcome(), elapsed)
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! Any argument vector (rmxsmtpd(8), rmxcheck(1)): either a run, or one
 //! usage line on stderr and exit 100; never a panic or a signal.
 //!
-//! - `options::parse` over arbitrary argument vectors, and over good
+//! - `argv::parse` over arbitrary argument vectors, and over good
 //!   options followed by a program whose arguments are any bytes;
 //! - the real rmxsmtpd binary over arbitrary argument vectors, against
-//!   what `options::parse` says of the same vector;
+//!   what `argv::parse` says of the same vector;
 //! - `--help`, `--version`, `--foo` and `-V` for both programs, and a
 //!   usage line written to a closed pipe.
 //!
@@ -22,7 +22,8 @@ use std::process::{Command, Output, Stdio};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
-use rmxsmtpd::options::{self, Options, USAGE};
+use rmxsmtpd::argv::{self, Options, PROGRAM};
+use rmxsmtpd::cli::Error;
 use support::temp::TempDir;
 use support::wrapper::{Report, reporter};
 
@@ -137,6 +138,14 @@ fn one_line(error: &str) -> Result<(), TestCaseError> {
 }
 
 /// Options with the program left out, to compare what comes before it.
+/// What rmxsmtpd says of a usage error, after its name.
+fn said(error: &Error) -> String {
+    match error {
+        Error::Version => format!("usage error: this is rmxsmtpd {VERSION}"),
+        error => error.to_string(),
+    }
+}
+
 fn without_program(options: Options) -> Options {
     Options {
         program: Vec::new(),
@@ -149,14 +158,14 @@ proptest! {
 
     #[test]
     fn any_argv_is_options_then_a_program_or_one_line(args in argv(), more in argv()) {
-        match options::parse(&args) {
+        match argv::parse(&args).map_err(|e| said(&e)) {
             Ok(parsed) => {
                 prop_assert!(!parsed.program.is_empty());
                 prop_assert!(args.ends_with(&parsed.program), "a tail of {:?}", args);
                 // What follows the program is the program's: the options
                 // stay as they were.
-                let longer = options::parse(&[args.clone(), more.clone()].concat());
-                let longer = longer.map_err(TestCaseError::fail)?;
+                let longer = argv::parse(&[args.clone(), more.clone()].concat());
+                let longer = longer.map_err(|e| TestCaseError::fail(said(&e)))?;
                 prop_assert_eq!(&longer.program, &[parsed.program.clone(), more].concat());
                 prop_assert_eq!(without_program(longer), without_program(parsed));
             }
@@ -178,7 +187,7 @@ proptest! {
             args.push("--".into());
         }
         args.extend(program.iter().cloned());
-        let parsed = options::parse(&args).map_err(TestCaseError::fail)?;
+        let parsed = argv::parse(&args).map_err(|e| TestCaseError::fail(said(&e)))?;
         prop_assert_eq!(parsed.program, program);
     }
 }
@@ -216,12 +225,12 @@ proptest! {
         let output = run_rmxsmtpd(&args, dir.path());
         let stderr = String::from_utf8_lossy(&output.stderr);
         prop_assert_eq!(output.status.signal(), None, "{:?}", stderr);
-        match options::parse(&args) {
+        match argv::parse(&args) {
             Err(error) => {
                 prop_assert_eq!(output.status.code(), Some(100));
                 prop_assert_eq!(
                     stderr,
-                    format!("rmxsmtpd: usage error: {error}; usage: {USAGE}\n")
+                    format!("rmxsmtpd: {}; usage: {}\n", said(&error), PROGRAM.usage)
                 );
                 prop_assert!(output.stdout.is_empty());
             }
@@ -269,14 +278,20 @@ fn rmxsmtpd_help_version_and_unknown_options_are_usage_errors() {
             assert_eq!(output.status.code(), Some(100), "{args:?}");
             let line = usage_line(&output);
             assert!(line.starts_with("rmxsmtpd: usage error: "), "{line}");
-            assert!(line.ends_with(&format!("; usage: {USAGE}\n")), "{line}");
+            assert!(
+                line.ends_with(&format!("; usage: {}\n", PROGRAM.usage)),
+                "{line}"
+            );
             assert!(!dir.path().join("report").exists(), "{args:?}: nothing ran");
         }
     }
     let version = run_rmxsmtpd(&["-V".into()], dir.path());
     assert_eq!(
         usage_line(&version),
-        format!("rmxsmtpd: usage error: this is rmxsmtpd {VERSION}; usage: {USAGE}\n")
+        format!(
+            "rmxsmtpd: usage error: this is rmxsmtpd {VERSION}; usage: {}\n",
+            PROGRAM.usage
+        )
     );
     let help = run_rmxsmtpd(&["--help".into(), program.into()], dir.path());
     assert!(usage_line(&help).starts_with("rmxsmtpd: usage error: unknown option --help;"));
@@ -325,11 +340,12 @@ fn rmxcheck_help_and_unknown_options_are_usage_errors_and_v_is_the_version() {
         let line = usage_line(&output);
         assert!(line.starts_with("rmxcheck: usage error: "), "{line}");
     }
-    // In rmxsmtpd's words, lower case, never getopts' own.
+    // In rmxsmtpd's words, lower case, never getopts' own; an unknown
+    // option named by its first byte, as every program names it.
     for (args, want) in [
         (&["--help"][..], "unknown option --help"),
         (&["-x", "198.51.100.5"], "unknown option -x"),
-        (&["-\u{e9}", "198.51.100.5"], "unknown option -??"),
+        (&["-\u{e9}", "198.51.100.5"], "unknown option -?"),
         (&["198.51.100.5", "-T"], "-T wants a value"),
     ] {
         let output = run_rmxcheck(args);

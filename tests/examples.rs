@@ -520,7 +520,7 @@ const TCP_ENV_QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/tcp-env", "/var/qmail/bin
 /// out"), and the program is `program`.
 fn assert_rmxsmtpd_options(example: &str, words: &[String], program: &[&str]) {
     let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
-    let options = rmxsmtpd::options::parse(&args)
+    let options = rmxsmtpd::argv::parse(&args)
         .unwrap_or_else(|e| panic!("{example}: rmxsmtpd {words:?}: {e}"));
     assert!(options.dry_run, "{example}: rmxsmtpd {words:?} without -n");
     assert_eq!(

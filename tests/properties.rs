@@ -29,14 +29,16 @@ use proptest::sample::{select, subsequence};
 use rmxsmtpd::date::Date;
 use rmxsmtpd::dns::wire::{self, Reply};
 use rmxsmtpd::dns::{self, Answer, Question};
+use rmxsmtpd::findings::{Addrs, Exchange, Findings, List, NameFindings};
 use rmxsmtpd::log::Entry;
-use rmxsmtpd::lookup::{Addrs, Exchange, Findings, List, NameFindings, list_from};
+use rmxsmtpd::lookup::list_from;
 use rmxsmtpd::names::{Prefixes, parse_v4, parse_v6, reverse_names};
-use rmxsmtpd::policy::{MAX_ATTRIBUTES, MAX_REQUEST, read_request};
-use rmxsmtpd::session::{Dialogue, MAX_LINE, MAX_PENDING_OUTPUT};
+use rmxsmtpd::policyd::request::{self, MAX_ATTRIBUTES, MAX_REQUEST};
+use rmxsmtpd::session::{Dialogue, MAX_COMMAND_LINE, MAX_PENDING_OUTPUT};
 use rmxsmtpd::text::{MAX_MESSAGE, render};
 use rmxsmtpd::verdict::{
-    Action, Judgement, Outcome, Policy, Rejection, Screen, Unpublished, decide, judge, screen,
+    Decision, Judgement, Outcome, Policy, Reason, Rejection, Screen, Unpublished, decide, judge,
+    screen,
 };
 
 #[path = "support/answer_section.rs"]
@@ -370,7 +372,7 @@ proptest! {
 const SESSION_NAME: &str = "mx.test";
 /// The dialogue's own heap (host name, refusal line, one line buffer) may
 /// never pass this, whatever the client sends.
-const SESSION_MEMORY: isize = MAX_LINE as isize + 1024;
+const SESSION_MEMORY: isize = MAX_COMMAND_LINE as isize + 1024;
 
 /// A client's bytes: commands of every kind, junk, and over-long lines.
 fn client_stream() -> impl Strategy<Value = Vec<u8>> {
@@ -559,7 +561,7 @@ proptest! {
             return Ok(());
         };
         let Some(name) = &judgement.name else {
-            prop_assert_eq!(judgement.outcome, Outcome::NoList);
+            prop_assert_eq!(judgement.outcome(), Outcome::NoList);
             prop_assert!(!judgement.cut);
             prop_assert!(findings.names.iter().all(|e| matches!(e.list, List::Unpublished(_))));
             return Ok(());
@@ -578,7 +580,7 @@ proptest! {
             List::Exchanges { hosts, .. } => hosts.iter().any(|h| h.matches(findings.client)),
             _ => false,
         };
-        match judgement.outcome {
+        match judgement.outcome() {
             Outcome::Pass => prop_assert!(on_list),
             Outcome::Fail => prop_assert!(!on_list && !pending(decider)),
             Outcome::TempError => prop_assert!(!on_list),
@@ -607,8 +609,8 @@ proptest! {
             Unpublished::RejectFrom(day) if today == day => ("-d:on", today),
             Unpublished::RejectFrom(_) => ("-d:after", today),
         };
-        let refusals = |action: &Action| -> Result<(), TestCaseError> {
-            if let Action::Reject(rejection) = action {
+        let refusals = |decision: &Decision| -> Result<(), TestCaseError> {
+            if let Decision::Refuse(rejection) = decision {
                 prop_assert!(printable(&rejection.text));
                 prop_assert!(rejection.text.chars().count() <= MAX_MESSAGE);
                 prop_assert!(printable(&rejection.reply()) && printable(&rejection.farewell()));
@@ -616,9 +618,17 @@ proptest! {
             Ok(())
         };
         for outcome in Outcome::ALL {
-            let judgement = Judgement { cut, ..Judgement::new(outcome, None, "") };
-            let action = decide(&judgement, &policy, today, &client);
-            refusals(&action)?;
+            // The reason of each result that carries the most text.
+            let reason = match outcome {
+                Outcome::Pass => Reason::Listed(zone.clone()),
+                Outcome::Fail => Reason::NotListed(why.len()),
+                Outcome::NoList => Reason::NoList,
+                Outcome::TempError => Reason::NoClient(why.clone()),
+                Outcome::Skip => Reason::Skipped("RMXSMTPD is empty"),
+            };
+            let judgement = Judgement { cut, ..Judgement::new(reason, Some(&zone)) };
+            let decision = decide(&judgement, &policy, today, &client);
+            refusals(&decision)?;
             let key = [
                 outcome.as_str(),
                 if policy.permanent { "-b" } else { "." },
@@ -627,9 +637,9 @@ proptest! {
                 if cut { "cut" } else { "." },
             ];
             let want = decide_table()[&key];
-            let reply = match &action {
-                Action::Accept => None,
-                Action::Reject(rejection) => Some(rejection.reply()),
+            let reply = match &decision {
+                Decision::Accept => None,
+                Decision::Refuse(rejection) => Some(rejection.reply()),
             };
             match (want, &reply) {
                 ("accept", None) => {}
@@ -649,11 +659,9 @@ proptest! {
             }
             let line = Entry {
                 client: &client,
-                outcome,
-                name: Some(&zone),
-                refused: reply.as_deref(),
+                judgement: &judgement,
+                refusal: reply.as_deref(),
                 dry_run: relayclient,
-                why: &why,
                 notes: std::slice::from_ref(&why),
             }
             .format();
@@ -664,7 +672,7 @@ proptest! {
             Screen::Skip(_) => prop_assert!(rmxsmtpd.as_deref() == Some(b"") || (rmxsmtpd.is_none() && relayclient)),
             Screen::Reject(rejection) => {
                 prop_assert!(rmxsmtpd.as_deref().is_some_and(|t| !t.is_empty()));
-                refusals(&Action::Reject(rejection))?;
+                refusals(&Decision::Refuse(rejection))?;
             }
         }
     }
@@ -692,19 +700,19 @@ fn request_bytes() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// Whatever arrives, `read_request` returns: each request it gives was
+    /// Whatever arrives, `request::read` returns: each request it gives was
     /// at most MAX_REQUEST bytes and MAX_ATTRIBUTES lines, ended by an empty
     /// line, and made of `name=value` lines with no NUL; anything else ends
-    /// the stream with an error, as the protocol asks. Reading never takes
-    /// more than a request's bound past what it gave.
+    /// the stream with an error, as the protocol asks, at the latest one
+    /// line past the request's bound.
     #[test]
     fn any_bytes_are_requests_or_one_error(bytes in request_bytes()) {
-        let mut input = std::io::Cursor::new(bytes.clone());
+        let mut input = request::input(&bytes[..]);
         loop {
-            let before = input.position() as usize;
-            match read_request(&mut input) {
+            let before = input.consumed() as usize;
+            match request::read(&mut input) {
                 Ok(Some(_)) => {
-                    let used = &bytes[before..input.position() as usize];
+                    let used = &bytes[before..input.consumed() as usize];
                     prop_assert!(used.len() <= MAX_REQUEST);
                     prop_assert!(used.ends_with(b"\n\n") || used.ends_with(b"\n\r\n") || used == b"\n");
                     prop_assert!(!used.contains(&0));
@@ -723,7 +731,9 @@ proptest! {
                 }
                 Err(why) => {
                     prop_assert!(!why.contains('\n'), "{}", why);
-                    prop_assert!(input.position() as usize - before <= MAX_REQUEST + 1);
+                    // At the latest one line past the bound, which is
+                    // itself at most the bound and a newline.
+                    prop_assert!(input.consumed() as usize - before <= 2 * MAX_REQUEST + 1);
                     break;
                 }
             }

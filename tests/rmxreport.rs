@@ -518,7 +518,7 @@ fn piece() -> impl Strategy<Value = Piece> {
         2 => (good_line(), any::<usize>()).prop_map(|(l, at)| Piece::Cut(l, at)),
         1 => (good_line(), any::<usize>()).prop_map(|(l, at)| Piece::Nul(l, at)),
         1 => (good_line(), good_line(), any::<usize>()).prop_map(|(a, b, at)| Piece::Interleaved(a, b, at)),
-        1 => (input::MAX_LINE..3 * input::MAX_LINE, good_line()).prop_map(|(n, l)| Piece::Enormous(n, l)),
+        1 => (input::MAX_READ_LINE..3 * input::MAX_READ_LINE, good_line()).prop_map(|(n, l)| Piece::Enormous(n, l)),
     ]
 }
 
@@ -580,7 +580,7 @@ proptest! {
     /// Any bytes at all: no panic, and the report is well-formed JSON.
     #[test]
     fn any_bytes_make_a_report(bytes in proptest::collection::vec(any::<u8>(), 0..4000)) {
-        let mut counter: Counter<Vec<u8>> = Counter::new(Tally::new(Scope { v4_len: 8, v6_len: 0, cutoff: Some(20_000), ..Scope::default() }), Clock::new(1_796_083_200), Some(Vec::new()));
+        let mut counter: Counter<Vec<u8>> = Counter::new(Tally::new(Scope { v4_len: 8, v6_len: 0, cutoff: Some(rmxsmtpd::date::Date::from_days(20_000)), ..Scope::default() }), Clock::new(1_796_083_200), Some(Vec::new()));
         input::read(&bytes[..], &mut counter).unwrap();
         let report = Report::new(&counter.tally, counter.skipped, 3);
         prop_assert!(json::parse(&report.json()).is_ok());

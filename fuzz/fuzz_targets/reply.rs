@@ -26,10 +26,11 @@ use libfuzzer_sys::fuzz_target;
 use rmxsmtpd::date::Date;
 use rmxsmtpd::dns::wire::{self, Reply};
 use rmxsmtpd::dns::{Answer, Error, Question};
+use rmxsmtpd::findings::{Addrs, Findings, List, MAX_EXCHANGES};
 use rmxsmtpd::log::Entry;
-use rmxsmtpd::lookup::{Addrs, Findings, List, MAX_EXCHANGES, addrs_from, list_from, literal};
+use rmxsmtpd::lookup::{addrs_from, list_from, literal};
 use rmxsmtpd::names::{Prefixes, reverse_names};
-use rmxsmtpd::verdict::{Action, Outcome, Policy, Unpublished, decide, judge};
+use rmxsmtpd::verdict::{Decision, Outcome, Policy, Unpublished, decide, judge};
 
 #[path = "../../tests/support/answer_section.rs"]
 mod answer_section;
@@ -150,7 +151,7 @@ fn verdict(findings: &Findings) {
     let Some(judgement) = judgement else {
         return;
     };
-    if judgement.outcome == Outcome::Pass {
+    if judgement.outcome() == Outcome::Pass {
         let decider = findings
             .names
             .iter()
@@ -170,21 +171,18 @@ fn verdict(findings: &Findings) {
             unpublished: Unpublished::Reject,
             ..Policy::default()
         };
-        let action = decide(&judgement, &policy, today, &client);
-        let refused = match &action {
-            Action::Accept => None,
-            Action::Reject(rejection) => Some(rejection.reply()),
+        let refused = match decide(&judgement, &policy, today, &client) {
+            Decision::Accept => None,
+            Decision::Refuse(rejection) => Some(rejection.reply()),
         };
         if let Some(reply) = &refused {
             assert!(printable(reply) && reply.len() < 220);
         }
         let line = Entry {
             client: &client,
-            outcome: judgement.outcome,
-            name: judgement.name.as_ref(),
-            refused: refused.as_deref(),
+            judgement: &judgement,
+            refusal: refused.as_deref(),
             dry_run: false,
-            why: &judgement.why,
             notes: &[],
         }
         .format();

@@ -33,7 +33,7 @@ use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use libfuzzer_sys::fuzz_target;
-use rmxsmtpd::dns::machine::{Action, Machine, QueryId};
+use rmxsmtpd::dns::machine::{Io, Machine, QueryId};
 use rmxsmtpd::dns::{Answer, Config, DNS_PORT, Error, Question};
 
 /// The names questions are asked about: two share a reply's question.
@@ -258,7 +258,7 @@ impl Fuzz {
     fn happen(&mut self, event: Event, now: Instant) {
         assert!(now >= self.now, "time runs forward");
         self.now = now;
-        while let Some(action) = self.machine.next_action() {
+        while let Some(action) = self.machine.next_io() {
             self.act(action, now);
         }
         while let Some((id, outcome)) = self.machine.take_outcome() {
@@ -283,12 +283,10 @@ impl Fuzz {
         }
     }
 
-    fn act(&mut self, action: Action, now: Instant) {
+    fn act(&mut self, action: Io, now: Instant) {
         let (query, server) = match action {
-            Action::SendUdp { query, server } | Action::StartTcp { query, server } => {
-                (query, server)
-            }
-            Action::CloseTcp { query } => {
+            Io::SendUdp { query, server } | Io::StartTcp { query, server } => (query, server),
+            Io::CloseTcp { query } => {
                 let model = &mut self.queries[self.by_id[&query]];
                 assert!(model.tcp_open, "closing a TCP exchange never opened");
                 model.tcp_open = false;
@@ -305,7 +303,7 @@ impl Fuzz {
         model.sends += 1;
         assert!(model.sends <= most, "{} sends, at most {most}", model.sends);
         let broken = self.broken & (1 << server) != 0;
-        if let Action::SendUdp { .. } = action {
+        if let Io::SendUdp { .. } = action {
             assert!(!self.machine.message(query).is_empty(), "a message to send");
             model.asked |= 1 << server;
             if broken {

@@ -3,56 +3,46 @@
 //! fd 1, one after another, until the end of input. A request it cannot
 //! read gets no answer: the log says why, and it exits 111, as the
 //! protocol asks.
+#![deny(unsafe_code)]
 
-use std::io::{BufReader, Write};
+use std::ffi::OsString;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rmxsmtpd::log::{self, Priority};
-use rmxsmtpd::policy::{self, Service, USAGE};
-
-const EXIT_USAGE: u8 = 100;
-const EXIT_TROUBLE: u8 = 111;
+use rmxsmtpd::cli::Error;
+use rmxsmtpd::log;
+use rmxsmtpd::policyd::{self, PROGRAM, Service, request};
 
 fn main() -> ExitCode {
-    let args: Vec<_> = std::env::args_os().skip(1).collect();
-    let options = match policy::parse(&args) {
-        Ok(options) => options,
-        Err(error) => {
-            log::usage(
-                "rmxpolicyd",
-                &format!("usage error: {error}; usage: {USAGE}"),
-            );
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let mut service = Service::new(options);
-    let mut input = BufReader::new(std::io::stdin().lock());
-    let mut output = std::io::stdout().lock();
-    loop {
-        let request = match policy::read_request(&mut input) {
-            Ok(Some(request)) => request,
-            Ok(None) => return ExitCode::SUCCESS,
-            Err(why) => return fatal(&why),
-        };
-        let answer = service.answer(&request, Instant::now());
-        if let Some((priority, line)) = answer.log {
-            log::write("rmxpolicyd", priority, &line);
-        }
-        let reply = format!("action={}\n\n", answer.action);
-        if let Err(error) = output
-            .write_all(reply.as_bytes())
-            .and_then(|()| output.flush())
-        {
-            return fatal(&format!(
-                "cannot answer: {}",
-                rmxsmtpd::error_str::of(&error)
-            ));
-        }
-    }
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    ExitCode::from(PROGRAM.finish(run(&args)))
 }
 
-fn fatal(why: &str) -> ExitCode {
-    log::write("rmxpolicyd", Priority::Warning, &format!("fatal: {why}"));
-    ExitCode::from(EXIT_TROUBLE)
+/// Answers every request until the end of input.
+fn run(args: &[OsString]) -> Result<u8, Error> {
+    let mut service = Service::new(policyd::parse(args)?);
+    let mut input = request::input(io::stdin().lock());
+    let mut output = io::stdout().lock();
+    while let Some(request) = request::read(&mut input).map_err(unreadable)? {
+        let reply = service.reply(&request, Instant::now());
+        if let Some((priority, line)) = reply.log {
+            log::write(PROGRAM.name, priority, &line);
+        }
+        let answer = format!("action={}\n\n", reply.action);
+        output
+            .write_all(answer.as_bytes())
+            .and_then(|()| output.flush())
+            .map_err(|error| Error::trouble("answer", error))?;
+    }
+    Ok(0)
+}
+
+/// Input that is no request: no answer may follow, and the run ends as
+/// trouble does.
+fn unreadable(why: String) -> Error {
+    Error::trouble(
+        "read a request",
+        io::Error::new(io::ErrorKind::InvalidData, why),
+    )
 }

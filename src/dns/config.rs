@@ -230,7 +230,7 @@ fn parse_nameserver(word: &str) -> Option<SocketAddr> {
     let ip = ip.parse().ok()?;
     let scope_id = match scope.parse::<u32>() {
         Ok(n) => n,
-        Err(_) => interface_index(scope)?,
+        Err(_) => crate::sys::interface_index(scope)?,
     };
     Some(SocketAddr::V6(SocketAddrV6::new(ip, DNS_PORT, 0, scope_id)))
 }
@@ -249,13 +249,6 @@ fn parse_glued_ipv4(word: &str) -> Vec<SocketAddr> {
         }
     }
     servers
-}
-
-fn interface_index(name: &str) -> Option<u32> {
-    let name = std::ffi::CString::new(name).ok()?;
-    // SAFETY: `name` is a valid NUL-terminated string that outlives the call.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    (index != 0).then_some(index)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //!
 //! The poll loop in `resolver` feeds it events (a question submitted, a
 //! datagram from a server, a TCP reply or error, a send that failed, the
-//! time) and carries out the actions it asks for; the fuzz target
+//! time) and carries out the input and output it asks for; the fuzz target
 //! `resolver` feeds it invented ones. Each event takes the time it happened:
 //! whatever arrives at or after the deadline finds every question already
 //! ended by a timeout; before it, the event acts first, and then every try
@@ -37,10 +37,10 @@ const MAX_SERVERS: usize = 32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueryId(usize);
 
-/// What the machine asks of its driver. A failed send comes back as
-/// [`Machine::send_failed`] or [`Machine::tcp_failed`].
+/// The input and output the machine asks of its driver. A failed send
+/// comes back as [`Machine::send_failed`] or [`Machine::tcp_failed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum Io {
     /// Send the question's [`message`](Machine::message) to this server over
     /// UDP; its replies come back as [`Machine::datagram`].
     SendUdp { query: QueryId, server: usize },
@@ -65,7 +65,7 @@ pub struct Machine {
     /// Where `options rotate` starts the next question: set from the first
     /// question's random id, so that it costs no second random source.
     rotation: Option<usize>,
-    actions: VecDeque<Action>,
+    io: VecDeque<Io>,
     /// Questions ended and not yet taken, in the order they ended.
     ended: VecDeque<QueryId>,
 }
@@ -127,7 +127,7 @@ impl Machine {
             deadline: now + timeout,
             queries: Vec::new(),
             rotation: None,
-            actions: VecDeque::new(),
+            io: VecDeque::new(),
             ended: VecDeque::new(),
         }
     }
@@ -179,8 +179,8 @@ impl Machine {
     }
 
     /// The next thing to do, in the order decided.
-    pub fn next_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+    pub fn next_io(&mut self) -> Option<Io> {
+        self.io.pop_front()
     }
 
     /// How long, in seconds, a question's answer may be kept, if its reply
@@ -317,8 +317,7 @@ impl Machine {
                 query.on_tcp = false;
                 query.failed |= 1 << query.server;
                 query.last_failure = "TCP timeout".into();
-                self.actions
-                    .push_back(Action::CloseTcp { query: QueryId(i) });
+                self.io.push_back(Io::CloseTcp { query: QueryId(i) });
             }
             let next = self.queries[i].try_no + 1;
             self.start_try(i, next, now);
@@ -388,7 +387,7 @@ impl Machine {
             query.try_ends = (now + wait).min(self.deadline);
             query.asked |= 1 << server;
             let query = QueryId(i);
-            self.actions.push_back(Action::SendUdp { query, server });
+            self.io.push_back(Io::SendUdp { query, server });
             return;
         }
     }
@@ -402,7 +401,7 @@ impl Machine {
         query.server = server;
         query.on_tcp = true;
         let query = QueryId(i);
-        self.actions.push_back(Action::StartTcp { query, server });
+        self.io.push_back(Io::StartTcp { query, server });
     }
 
     fn try_wait(&self, round: usize) -> Duration {
@@ -417,8 +416,7 @@ impl Machine {
         let query = &mut self.queries[i];
         if query.on_tcp {
             query.on_tcp = false;
-            self.actions
-                .push_back(Action::CloseTcp { query: QueryId(i) });
+            self.io.push_back(Io::CloseTcp { query: QueryId(i) });
         }
         query.state = State::Ended(outcome);
         self.ended.push_back(QueryId(i));
@@ -465,7 +463,7 @@ mod tests {
         let mut machine = machine(now);
         let error = Error::NoRandom("getrandom: test".into());
         let query = machine.submit(question(), Err(error.clone()), now);
-        assert_eq!(machine.next_action(), None);
+        assert_eq!(machine.next_io(), None);
         assert_eq!(machine.take_outcome(), Some((query, Err(error))));
         assert_eq!(machine.wake_at(), None);
     }
@@ -477,22 +475,16 @@ mod tests {
         let now = Instant::now();
         let mut machine = machine(now);
         let query = machine.submit(question(), Ok(7), now);
-        assert_eq!(
-            machine.next_action(),
-            Some(Action::SendUdp { query, server: 0 })
-        );
+        assert_eq!(machine.next_io(), Some(Io::SendUdp { query, server: 0 }));
         let mut reply = Message::new(7, MessageType::Response, OpCode::Query);
         reply.add_query(Query::query(question().name, RecordType::MX));
         reply.metadata.truncation = true;
         machine.datagram(0, &reply.to_vec().unwrap(), now);
-        assert_eq!(
-            machine.next_action(),
-            Some(Action::StartTcp { query, server: 0 })
-        );
+        assert_eq!(machine.next_io(), Some(Io::StartTcp { query, server: 0 }));
         let try_ends = machine.wake_at().unwrap();
         reply.metadata.truncation = false;
         machine.tcp_reply(query, &reply.to_vec().unwrap(), try_ends);
         assert_eq!(machine.take_outcome(), Some((query, Ok(Answer::NoData))));
-        assert_eq!(machine.next_action(), None, "nothing more to send or close");
+        assert_eq!(machine.next_io(), None, "nothing more to send or close");
     }
 }

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::rr::{Name, RecordType};
 
-use super::machine::{Action, Machine, QueryId};
+use super::machine::{Io, Machine, QueryId};
 use super::transport::{self, TcpExchange, TcpProgress};
 use super::wire::{Answer, Question};
 use super::{Config, Error};
-use crate::error_str;
+use crate::{error_str, sys};
 
 /// Largest DNS message over UDP or TCP.
 const MAX_MESSAGE: usize = 65_535;
@@ -53,9 +53,9 @@ impl Resolver {
         }
     }
 
-    /// Sends a question at once and returns its name. If the system's random
-    /// source fails, the question ends with that error and is never sent:
-    /// its id would be a guess.
+    /// Sends a question at once and returns the id its outcome will come
+    /// back under. If the system's random source fails, the question ends
+    /// with that error and is never sent: its DNS id would be a guess.
     pub fn submit(&mut self, name: Name, rtype: RecordType) -> QueryId {
         let question = Question { name, rtype };
         let query = self.machine.submit(question, random_u16(), Instant::now());
@@ -68,10 +68,12 @@ impl Resolver {
         self.machine.question(id)
     }
 
-    /// How long, in seconds, a question's answer may be kept, if its reply
-    /// said (RFC 2308 for NXDOMAIN and NODATA).
-    pub fn ttl(&self, id: QueryId) -> Option<u32> {
-        self.machine.ttl(id)
+    /// How long a question's answer may be kept, if its reply said (RFC
+    /// 2308 for NXDOMAIN and NODATA).
+    pub fn ttl(&self, id: QueryId) -> Option<Duration> {
+        self.machine
+            .ttl(id)
+            .map(|secs| Duration::from_secs(secs.into()))
     }
 
     /// Waits for the next question to complete and returns its outcome, or
@@ -94,16 +96,16 @@ impl Resolver {
 
     /// Carries out what the machine asks for, telling it of every failure.
     fn act(&mut self) {
-        while let Some(action) = self.machine.next_action() {
-            match action {
-                Action::SendUdp { query, server } => {
+        while let Some(io) = self.machine.next_io() {
+            match io {
+                Io::SendUdp { query, server } => {
                     if let Err(e) = self.send_udp(query, server) {
                         let now = Instant::now();
                         self.machine
                             .send_failed(query, server, error_str::of(&e), now);
                     }
                 }
-                Action::StartTcp { query, server } => {
+                Io::StartTcp { query, server } => {
                     self.tcp.retain(|(q, _)| *q != query);
                     let message = self.machine.message(query);
                     match TcpExchange::start(self.config.servers[server], message) {
@@ -118,7 +120,7 @@ impl Resolver {
                         }
                     }
                 }
-                Action::CloseTcp { query } => self.tcp.retain(|(q, _)| *q != query),
+                Io::CloseTcp { query } => self.tcp.retain(|(q, _)| *q != query),
             }
         }
     }
@@ -137,22 +139,19 @@ impl Resolver {
         let servers: Vec<usize> = (0..self.udp.len())
             .filter(|&s| self.udp[s].is_some())
             .collect();
-        let mut fds: Vec<libc::pollfd> = servers
+        let mut fds: Vec<sys::PollFd> = servers
             .iter()
             .filter_map(|&s| self.udp[s].as_ref())
-            .map(|socket| pollfd(socket.as_raw_fd(), libc::POLLIN))
+            .map(|socket| sys::pollfd(socket.as_raw_fd(), sys::POLLIN))
             .collect();
         let exchanges: Vec<QueryId> = self.tcp.iter().map(|(q, _)| *q).collect();
         fds.extend(
             self.tcp
                 .iter()
-                .map(|(_, tcp)| pollfd(tcp.fd(), tcp.events())),
+                .map(|(_, tcp)| sys::pollfd(tcp.fd(), tcp.events())),
         );
         let wait = wake.saturating_duration_since(now);
-        let millis = wait.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
-        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
-        if ready <= 0 {
+        if !matches!(sys::poll(&mut fds, wait), Ok(1..)) {
             return; // timeout, or EINTR: the caller's loop looks again
         }
         let (udp_fds, tcp_fds) = fds.split_at(servers.len());
@@ -175,7 +174,7 @@ impl Resolver {
             let Some(socket) = &self.udp[server] else {
                 return;
             };
-            let received = recv_into(socket, &mut self.buf);
+            let received = sys::recv_into(socket, &mut self.buf);
             let now = Instant::now();
             match received {
                 Ok(_) => self.machine.datagram(server, &self.buf, now),
@@ -218,15 +217,10 @@ impl Resolver {
 fn random_u16() -> Result<u16, Error> {
     let mut bytes = [0u8; 2];
     loop {
-        // SAFETY: `bytes` is a valid, writable buffer of the length given.
-        let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-        if n == 2 {
-            return Ok(u16::from_ne_bytes(bytes));
-        }
-        let error = if n < 0 {
-            io::Error::last_os_error()
-        } else {
-            io::Error::other(format!("{n} of 2 bytes"))
+        let error = match sys::getrandom(&mut bytes) {
+            Ok(2) => return Ok(u16::from_ne_bytes(bytes)),
+            Ok(n) => io::Error::other(format!("{n} of 2 bytes")),
+            Err(error) => error,
         };
         // Only a read that blocked for the pool's first seeding can be
         // interrupted by a signal: try again.
@@ -236,37 +230,5 @@ fn random_u16() -> Result<u16, Error> {
                 error_str::of(&error)
             )));
         }
-    }
-}
-
-/// One datagram into `buf`'s capacity, which is not zeroed first: zeroing
-/// 64 KiB took a third of rmxsmtpd's instructions before the exec, and 16
-/// page faults (README, "Benchmarks"). Afterwards `buf` holds the datagram.
-fn recv_into(socket: &UdpSocket, buf: &mut Vec<u8>) -> io::Result<usize> {
-    buf.clear();
-    // SAFETY: `buf` owns `capacity` writable bytes at `as_mut_ptr`, and recv
-    // writes at most the length it is given.
-    let n = unsafe {
-        libc::recv(
-            socket.as_raw_fd(),
-            buf.as_mut_ptr().cast(),
-            buf.capacity(),
-            0,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    // SAFETY: recv returned n ≤ capacity, and wrote those first n bytes.
-    unsafe { buf.set_len(n) };
-    Ok(n)
-}
-
-fn pollfd(fd: i32, events: libc::c_short) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events,
-        revents: 0,
     }
 }

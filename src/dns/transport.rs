@@ -5,7 +5,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::sys;
 
 /// A UDP socket connected to one server, on a fresh ephemeral port: the kernel
 /// then drops datagrams from any other address or port.
@@ -45,7 +47,7 @@ impl TcpExchange {
         out.extend_from_slice(&length.to_be_bytes());
         out.extend_from_slice(message);
         Ok(TcpExchange {
-            stream: connect_nonblocking(server)?,
+            stream: sys::connect_nonblocking(server)?,
             connected: false,
             out,
             written: 0,
@@ -60,9 +62,9 @@ impl TcpExchange {
     /// Poll events this exchange waits for.
     pub fn events(&self) -> libc::c_short {
         if self.written < self.out.len() {
-            libc::POLLOUT
+            sys::POLLOUT
         } else {
-            libc::POLLIN
+            sys::POLLIN
         }
     }
 
@@ -105,67 +107,4 @@ impl TcpExchange {
             }
         }
     }
-}
-
-/// `connect(2)` without waiting: std only offers blocking connects.
-fn connect_nonblocking(server: SocketAddr) -> io::Result<TcpStream> {
-    // SAFETY: sockaddr_storage is plain data for which all-zero is valid.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let (family, length) = match server {
-        SocketAddr::V4(v4) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from(*v4.ip()).to_be(),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
-            (libc::AF_INET, size_of::<libc::sockaddr_in>())
-        }
-        SocketAddr::V6(v6) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: v6.port().to_be(),
-                sin6_flowinfo: v6.flowinfo().to_be(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: v6.ip().octets(),
-                },
-                sin6_scope_id: v6.scope_id(),
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
-            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in6, sin6) };
-            (libc::AF_INET6, size_of::<libc::sockaddr_in6>())
-        }
-    };
-    // SAFETY: plain socket(2) call; the descriptor is owned below.
-    let fd = unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh socket that nothing else owns; the stream closes it.
-    let stream = unsafe { TcpStream::from_raw_fd(fd) };
-    // SAFETY: `storage` holds a valid address of `length` bytes for this family.
-    let rc = unsafe {
-        libc::connect(
-            fd,
-            &storage as *const _ as *const libc::sockaddr,
-            length as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        let error = io::Error::last_os_error();
-        if error.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(error);
-        }
-    }
-    Ok(stream)
 }

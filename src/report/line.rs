@@ -1,53 +1,18 @@
 //! One log line read as rmxreport(1) reads it: the timestamp, whatever its
 //! form (TAI64N, svlogd's ISO form, syslog RFC 3164 and RFC 5424, journalctl
 //! `short-iso`, none), then a whole verdict line as rmxsmtpd(8) writes it:
-//! `PROGRAM: pid PID: ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`.
-//! It works on bytes and allocates nothing.
+//! `PROGRAM: pid PID: ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`, in the
+//! words the writer in `log` uses. It works on bytes and allocates nothing.
 
 use std::net::Ipv6Addr;
 
-use crate::date::{Date, civil_from_days, days_from_civil, days_in_month};
+use crate::date::{civil_from_days, days_from_civil, days_in_month};
+use crate::log::{Action, words};
+use crate::sys;
+use crate::verdict::Outcome;
 
-/// A verdict's result, in the order the report shows them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Pass = 0,
-    Fail = 1,
-    None = 2,
-    TempError = 3,
-    Skip = 4,
-}
-
-impl Verdict {
-    pub const ALL: [Verdict; 5] = [
-        Verdict::Pass,
-        Verdict::Fail,
-        Verdict::None,
-        Verdict::TempError,
-        Verdict::Skip,
-    ];
-
-    pub fn word(self) -> &'static str {
-        ["pass", "fail", "none", "temperror", "skip"][self as usize]
-    }
-}
-
-/// What was done with the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Accept = 0,
-    Refuse = 1,
-    /// `dry-run accept, would reject: ...`
-    WouldRefuse = 2,
-}
-
-impl Action {
-    pub const ALL: [Action; 3] = [Action::Accept, Action::Refuse, Action::WouldRefuse];
-
-    pub fn word(self) -> &'static str {
-        ["accept", "refuse", "would_refuse"][self as usize]
-    }
-}
+/// The programs whose lines are verdict lines.
+const PROGRAMS: [&str; 2] = [crate::argv::PROGRAM.name, crate::policyd::PROGRAM.name];
 
 /// A client address as one number: IPv4 as its IPv4-mapped IPv6 form, which
 /// rmxsmtpd logs as IPv4 anyway.
@@ -59,14 +24,14 @@ pub fn is_v4(address: Address) -> bool {
     address >> 32 == 0xffff
 }
 
-/// One counted line.
+/// One counted line: a decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decision<'a> {
+pub struct Logged<'a> {
     /// Seconds since 1970-01-01 UTC, when the line carries a timestamp.
     pub time: Option<i64>,
     /// `None` for `-`.
     pub client: Option<Address>,
-    pub verdict: Verdict,
+    pub outcome: Outcome,
     /// The list that decided; `None` for `-`.
     pub name: Option<&'a [u8]>,
     pub action: Action,
@@ -113,17 +78,7 @@ impl Clock {
             return t;
         }
         let (year, month, day, hour) = key;
-        // SAFETY: an all-zero tm is a valid value; mktime(3) reads and
-        // normalises it, and needs nothing else.
-        let t = unsafe {
-            let mut tm: libc::tm = std::mem::zeroed();
-            tm.tm_year = (year - 1900) as libc::c_int;
-            tm.tm_mon = month as libc::c_int - 1;
-            tm.tm_mday = day as libc::c_int;
-            tm.tm_hour = hour as libc::c_int;
-            tm.tm_isdst = -1;
-            libc::mktime(&mut tm) as i64
-        };
+        let t = sys::local_time(year, month, day, hour);
         self.hour = Some((key, t));
         t
     }
@@ -152,7 +107,7 @@ impl Clock {
 }
 
 /// Reads one line (without its newline). `None`: not a whole verdict line.
-pub fn parse<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decision<'a>> {
+pub fn parse<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Logged<'a>> {
     // No control characters anywhere (a NUL, a cut and glued line).
     if !line
         .iter()
@@ -163,7 +118,7 @@ pub fn parse<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decision<'a>> {
     let first = *line.first()?;
     if first == b'@' {
         let (time, rest) = tai64n(line)?;
-        return program_line(rest).map(|d| Decision {
+        return program_line(rest).map(|d| Logged {
             time: Some(time),
             ..d
         });
@@ -177,7 +132,7 @@ pub fn parse<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decision<'a>> {
         let (time, rest) = iso(line)?;
         let rest = rest.strip_prefix(b" ")?;
         let decision = program_line(rest).or_else(|| tagged(rest))?;
-        return Some(Decision {
+        return Some(Logged {
             time: Some(time),
             ..decision
         });
@@ -186,7 +141,7 @@ pub fn parse<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decision<'a>> {
         && let Some((time, rest)) = rfc3164(line, clock)
     {
         let decision = tagged(rest)?;
-        return Some(Decision {
+        return Some(Logged {
             time: Some(time),
             ..decision
         });
@@ -306,7 +261,7 @@ fn rfc3164<'a>(line: &'a [u8], clock: &mut Clock) -> Option<(i64, &'a [u8])> {
 
 /// `<PRI>` then RFC 5424 (`1 TIMESTAMP HOST APP PROCID MSGID SD MSG`) or
 /// RFC 3164 (`Mmm dd HH:MM:SS [HOST ]TAG: MSG`).
-fn syslog_with_priority<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decision<'a>> {
+fn syslog_with_priority<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Logged<'a>> {
     let close = line.iter().take(5).position(|&b| b == b'>')?;
     if close < 2 || !line[1..close].iter().all(u8::is_ascii_digit) {
         return None;
@@ -317,13 +272,13 @@ fn syslog_with_priority<'a>(line: &'a [u8], clock: &mut Clock) -> Option<Decisio
     }
     let (time, rest) = rfc3164(rest, clock)?;
     let decision = tagged(rest)?;
-    Some(Decision {
+    Some(Logged {
         time: Some(time),
         ..decision
     })
 }
 
-fn rfc5424(line: &[u8]) -> Option<Decision<'_>> {
+fn rfc5424(line: &[u8]) -> Option<Logged<'_>> {
     let (time, mut rest) = match line.strip_prefix(b"- ") {
         Some(rest) => (None, rest),
         None => {
@@ -358,12 +313,12 @@ fn rfc5424(line: &[u8]) -> Option<Decision<'_>> {
     let message = rest.strip_prefix(b" ")?;
     let message = message.strip_prefix(b"\xef\xbb\xbf").unwrap_or(message);
     let decision = program_line(message).or_else(|| verdict(message))?;
-    Some(Decision { time, ..decision })
+    Some(Logged { time, ..decision })
 }
 
 /// `[HOST ]TAG: MESSAGE`, the message an rmxsmtpd line with or without its
 /// `PROGRAM: pid PID: ` prefix. The tag does not matter.
-fn tagged(rest: &[u8]) -> Option<Decision<'_>> {
+fn tagged(rest: &[u8]) -> Option<Logged<'_>> {
     let space = rest.iter().position(|&b| b == b' ')?;
     let message = if space > 1 && rest[space - 1] == b':' {
         &rest[space + 1..]
@@ -379,18 +334,16 @@ fn tagged(rest: &[u8]) -> Option<Decision<'_>> {
 }
 
 /// `PROGRAM: pid PID: ` and a verdict; PROGRAM is rmxsmtpd or rmxpolicyd.
-fn program_line(line: &[u8]) -> Option<Decision<'_>> {
-    let rest = match line.first()? {
-        b'r' => line
-            .strip_prefix(b"rmxsmtpd: pid ")
-            .or_else(|| line.strip_prefix(b"rmxpolicyd: pid "))?,
-        _ => return None,
-    };
+fn program_line(line: &[u8]) -> Option<Logged<'_>> {
+    let rest = PROGRAMS
+        .iter()
+        .find_map(|program| line.strip_prefix(program.as_bytes()))?
+        .strip_prefix(words::PID.as_bytes())?;
     let pid_len = rest.iter().position(|b| !b.is_ascii_digit())?;
     if pid_len == 0 {
         return None;
     }
-    verdict(rest[pid_len..].strip_prefix(b": ")?)
+    verdict(rest[pid_len..].strip_prefix(words::AFTER_PID.as_bytes())?)
 }
 
 fn word(rest: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -399,7 +352,7 @@ fn word(rest: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// `ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`
-pub fn verdict(line: &[u8]) -> Option<Decision<'_>> {
+pub fn verdict(line: &[u8]) -> Option<Logged<'_>> {
     // rmxsmtpd writes printable ASCII only.
     if !line.iter().fold(true, |ok, &b| ok & (b < 0x80)) {
         return None;
@@ -411,38 +364,31 @@ pub fn verdict(line: &[u8]) -> Option<Decision<'_>> {
         Some(parse_address(address)?)
     };
     let (result, rest) = word(rest)?;
-    let verdict = match result {
-        b"pass" => Verdict::Pass,
-        b"fail" => Verdict::Fail,
-        b"none" => Verdict::None,
-        b"temperror" => Verdict::TempError,
-        b"skip" => Verdict::Skip,
-        _ => return None,
-    };
+    let outcome = Outcome::from_word(result)?;
     let (name, rest) = word(rest)?;
     let name = (name != b"-").then_some(name);
-    let action = if let Some(after) = rest.strip_prefix(b"accept") {
+    let action = if let Some(after) = rest.strip_prefix(words::ACCEPT.as_bytes()) {
         // The end, a WHY that is closed, or a note.
         let whole = after.is_empty()
-            || after.starts_with(b"; ")
+            || after.starts_with(words::NOTE.as_bytes())
             || (after.starts_with(b" (") && after.contains(&b')'));
         if !whole {
             return None;
         }
         Action::Accept
-    } else if let Some(reply) = rest.strip_prefix(b"reject: ") {
+    } else if let Some(reply) = rest.strip_prefix(words::REFUSE.as_bytes()) {
         reply_code(reply)?;
         Action::Refuse
-    } else if let Some(reply) = rest.strip_prefix(b"dry-run accept, would reject: ") {
+    } else if let Some(reply) = rest.strip_prefix(words::WOULD_REFUSE.as_bytes()) {
         reply_code(reply)?;
         Action::WouldRefuse
     } else {
         return None;
     };
-    Some(Decision {
+    Some(Logged {
         time: None,
         client,
-        verdict,
+        outcome,
         name,
         action,
     })
@@ -499,34 +445,13 @@ fn parse_v4(text: &[u8]) -> Option<u32> {
     (dots == 3 && len > 0).then_some(value << 8 | part)
 }
 
-/// `YYYY-MM-DD` as days since 1970-01-01.
-pub fn parse_day(text: &str) -> Option<i64> {
-    Date::parse(text).map(Date::days)
-}
-
-pub fn day_text(day: i64) -> String {
-    Date::from_days(day).to_string()
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ`
-pub fn time_text(secs: i64) -> String {
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        day_text(secs.div_euclid(86_400)),
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const NOW: i64 = 1_796_083_200; // 2026-12-01T00:00:00Z
 
-    fn read(line: &str) -> Option<Decision<'_>> {
+    fn read(line: &str) -> Option<Logged<'_>> {
         parse(line.as_bytes(), &mut Clock::new(NOW))
     }
 
@@ -535,16 +460,16 @@ mod tests {
         let d =
             read("rmxsmtpd: pid 4242: 198.51.100.5 pass 100.51.198.in-addr.arpa accept").unwrap();
         assert_eq!(d.client, Some(MAPPED | 0xc6336405));
-        assert_eq!(d.verdict, Verdict::Pass);
+        assert_eq!(d.outcome, Outcome::Pass);
         assert_eq!(d.name, Some(&b"100.51.198.in-addr.arpa"[..]));
         assert_eq!((d.action, d.time), (Action::Accept, None));
         let d = read("rmxpolicyd: pid 7: 2001:db8::1 none - dry-run accept, would reject: 451 4.7.1 x; instance 1a.2b").unwrap();
         assert_eq!(
-            (d.verdict, d.action, d.name),
-            (Verdict::None, Action::WouldRefuse, None)
+            (d.outcome, d.action, d.name),
+            (Outcome::NoList, Action::WouldRefuse, None)
         );
         let d = read("rmxsmtpd: pid 7: - temperror - accept (no client address: x)").unwrap();
-        assert_eq!((d.client, d.verdict), (None, Verdict::TempError));
+        assert_eq!((d.client, d.outcome), (None, Outcome::TempError));
         assert_eq!(
             read("rmxsmtpd: pid 1: 1.2.3.4 fail x.arpa reject: 554 5.7.1 no")
                 .unwrap()

@@ -5,8 +5,10 @@
 use std::cmp::Reverse;
 use std::fmt::Write;
 
-use super::line::{Action, Verdict, day_text, time_text};
-use super::tally::{Day, Network, Tally};
+use super::tally::{Day, NetworkCounts, PUBLISHED, Tally};
+use crate::date::{Date, timestamp};
+use crate::log::Action;
+use crate::verdict::Outcome;
 
 /// Lines that were not counted, as the reader found them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,9 +24,9 @@ pub struct Report<'a> {
     tally: &'a Tally,
     skipped: Skipped,
     top: usize,
-    networks: Vec<&'a Network>,
-    whatif: Vec<&'a Network>,
-    days: Vec<(i64, Day)>,
+    networks: Vec<&'a NetworkCounts>,
+    whatif: Vec<&'a NetworkCounts>,
+    days: Vec<(Date, Day)>,
 }
 
 struct Adoption {
@@ -36,7 +38,7 @@ struct Adoption {
 
 impl<'a> Report<'a> {
     pub fn new(tally: &'a Tally, skipped: Skipped, top: usize) -> Report<'a> {
-        let mut networks: Vec<&Network> = tally.networks().iter().collect();
+        let mut networks: Vec<&NetworkCounts> = tally.networks().iter().collect();
         networks.sort_unstable_by(|a, b| {
             (Reverse(a.decisions), Reverse(a.addresses), &a.text).cmp(&(
                 Reverse(b.decisions),
@@ -44,7 +46,7 @@ impl<'a> Report<'a> {
                 &b.text,
             ))
         });
-        let mut whatif: Vec<&Network> = tally
+        let mut whatif: Vec<&NetworkCounts> = tally
             .networks()
             .iter()
             .filter(|n| n.whatif_decisions > 0)
@@ -63,8 +65,10 @@ impl<'a> Report<'a> {
         });
         let mut days = Vec::new();
         if let (Some(&first), Some(&last)) = (tally.days.keys().min(), tally.days.keys().max()) {
-            for day in first..=last {
+            let mut day = first;
+            while day <= last {
                 days.push((day, tally.days.get(&day).copied().unwrap_or_default()));
+                day = day.next();
             }
         }
         Report {
@@ -79,16 +83,19 @@ impl<'a> Report<'a> {
 
     fn adoption(&self) -> Adoption {
         let g = &self.tally.grid;
-        let sum = |v: Verdict| g[v as usize].iter().sum::<u64>();
-        let published = sum(Verdict::Pass) + sum(Verdict::Fail);
+        let published = g.of(&PUBLISHED);
         let published_networks = self
             .networks
             .iter()
-            .filter(|n| n.by_verdict[0] + n.by_verdict[1] > 0)
+            .filter(|n| PUBLISHED.iter().any(|&o| n.by_outcome[o] > 0))
             .count() as u64;
-        let unpublished = self.networks.iter().filter(|n| n.by_verdict[2] > 0).count() as u64;
+        let unpublished = self
+            .networks
+            .iter()
+            .filter(|n| n.by_outcome[Outcome::NoList] > 0)
+            .count() as u64;
         Adoption {
-            answered: published + sum(Verdict::None),
+            answered: published + g[Outcome::NoList].sum(),
             published,
             networks: published_networks + unpublished,
             published_networks,
@@ -96,7 +103,7 @@ impl<'a> Report<'a> {
     }
 
     fn decisions(&self) -> u64 {
-        self.tally.grid.iter().flatten().sum()
+        self.tally.grid.sum()
     }
 
     pub fn text(&self) -> String {
@@ -109,16 +116,20 @@ impl<'a> Report<'a> {
             "{:>10} {:>10}  {:<10} action",
             "decisions", "addresses", "result"
         );
-        for v in Verdict::ALL {
+        for o in Outcome::ALL {
             for a in Action::ALL {
-                let n = t.grid[v as usize][a as usize];
+                let n = t.grid[o][a];
                 if n > 0 {
-                    let action = ["accept", "refuse", "would refuse (dry run)"][a as usize];
+                    let action = match a {
+                        Action::Accept => "accept",
+                        Action::Refuse => "refuse",
+                        Action::WouldRefuse => "would refuse (dry run)",
+                    };
                     let _ = writeln!(
                         w,
                         "{n:>10} {:>10}  {:<10} {action}",
-                        t.addresses_with(v, a),
-                        v.word()
+                        t.addresses_with(o, a),
+                        o.as_str()
                     );
                 }
             }
@@ -181,7 +192,7 @@ impl<'a> Report<'a> {
             let _ = writeln!(
                 w,
                 "{:<10} {answered:>10} {published:>10} {:>7} {networks:>10} {:>10} {:>7}",
-                day_text(*day),
+                day.to_string(),
                 percent(published, answered),
                 d.published_networks,
                 percent(d.published_networks, networks)
@@ -201,7 +212,7 @@ impl<'a> Report<'a> {
                 let _ = writeln!(
                     w,
                     "  under -d {}, none decisions from that day on refused:",
-                    day_text(day)
+                    day
                 );
             }
         }
@@ -234,19 +245,19 @@ impl<'a> Report<'a> {
             "decisions", "addresses", "pass", "fail", "none", "temperror", "skip", "first", "last"
         );
         for n in self.networks.iter().take(self.top) {
-            let v = n.by_verdict;
+            let o = n.by_outcome;
             let _ = writeln!(
                 w,
                 "{:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8}  {:<20} {:<20} {}",
                 n.decisions,
                 n.addresses,
-                v[0],
-                v[1],
-                v[2],
-                v[3],
-                v[4],
-                n.first.map_or("-".into(), time_text),
-                n.last.map_or("-".into(), time_text),
+                o[Outcome::Pass],
+                o[Outcome::Fail],
+                o[Outcome::NoList],
+                o[Outcome::TempError],
+                o[Outcome::Skip],
+                n.first.map_or("-".into(), timestamp),
+                n.last.map_or("-".into(), timestamp),
                 n.text
             );
         }
@@ -267,11 +278,19 @@ impl<'a> Report<'a> {
             "would refuse"
         );
         for (day, d) in &self.days {
-            let [all, pass, fail, none, temperror, skip, refused, would] = d.row();
+            let o = d.grid.by_outcome();
             let _ = writeln!(
                 w,
-                "{:<10} {all:>10} {pass:>8} {fail:>8} {none:>8} {temperror:>9} {skip:>8} {refused:>8} {would:>12}",
-                day_text(*day),
+                "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}",
+                day.to_string(),
+                d.grid.sum(),
+                o[Outcome::Pass],
+                o[Outcome::Fail],
+                o[Outcome::NoList],
+                o[Outcome::TempError],
+                o[Outcome::Skip],
+                d.grid.acted(Action::Refuse),
+                d.grid.acted(Action::WouldRefuse),
             );
         }
 
@@ -285,7 +304,7 @@ impl<'a> Report<'a> {
             w,
             "{:>10}  of them longer than {} bytes",
             self.skipped.too_long,
-            super::input::MAX_LINE
+            super::input::MAX_READ_LINE
         );
         o
     }
@@ -305,23 +324,27 @@ impl<'a> Report<'a> {
             "\"undated\":{},\"out_of_range\":{},\"results\":{{",
             t.undated, t.out_of_range
         );
-        for (i, v) in Verdict::ALL.into_iter().enumerate() {
-            let row = t.grid[v as usize];
+        for (i, o) in Outcome::ALL.into_iter().enumerate() {
+            let row = t.grid[o];
             let _ = write!(
                 w,
                 "{}\"{}\":{{\"decisions\":{},\"addresses\":{}",
                 comma(i),
-                v.word(),
-                row.iter().sum::<u64>(),
-                t.addresses_of(v)
+                o.as_str(),
+                row.sum(),
+                t.addresses_of(o)
             );
             for a in Action::ALL {
+                let key = match a {
+                    Action::Accept => "accept",
+                    Action::Refuse => "refuse",
+                    Action::WouldRefuse => "would_refuse",
+                };
                 let _ = write!(
                     w,
-                    ",\"{}\":{{\"decisions\":{},\"addresses\":{}}}",
-                    a.word(),
-                    row[a as usize],
-                    t.addresses_with(v, a)
+                    ",\"{key}\":{{\"decisions\":{},\"addresses\":{}}}",
+                    row[a],
+                    t.addresses_with(o, a)
                 );
             }
             w.push('}');
@@ -343,16 +366,13 @@ impl<'a> Report<'a> {
                 w,
                 "{}{{\"day\":\"{}\",\"answered\":{answered},\"published\":{published},\"share\":{},\"networks\":{networks},\"published_networks\":{},\"networks_share\":{}}}",
                 comma(i),
-                day_text(*day),
+                *day,
                 share(published, answered),
                 d.published_networks,
                 share(d.published_networks, networks)
             );
         }
-        let from = t
-            .scope
-            .cutoff
-            .map_or("null".into(), |d| format!("\"{}\"", day_text(d)));
+        let from = t.scope.cutoff.map_or("null".into(), |d| format!("\"{d}\""));
         let _ = write!(
             w,
             "]}},\"whatif\":{{\"from\":{from},\"decisions\":{},\"addresses\":{},\"networks\":{},\"top\":[",
@@ -376,9 +396,9 @@ impl<'a> Report<'a> {
             self.networks.len()
         );
         for (i, n) in self.networks.iter().take(self.top).enumerate() {
-            let v = n.by_verdict;
+            let o = n.by_outcome;
             let when =
-                |t: Option<i64>| t.map_or("null".into(), |t| format!("\"{}\"", time_text(t)));
+                |t: Option<i64>| t.map_or("null".into(), |t| format!("\"{}\"", timestamp(t)));
             let _ = write!(
                 w,
                 "{}{{\"network\":{},\"decisions\":{},\"addresses\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"first\":{},\"last\":{}}}",
@@ -386,23 +406,30 @@ impl<'a> Report<'a> {
                 string(&n.text),
                 n.decisions,
                 n.addresses,
-                v[0],
-                v[1],
-                v[2],
-                v[3],
-                v[4],
+                o[Outcome::Pass],
+                o[Outcome::Fail],
+                o[Outcome::NoList],
+                o[Outcome::TempError],
+                o[Outcome::Skip],
                 when(n.first),
                 when(n.last)
             );
         }
         w.push_str("]},\"days\":[");
         for (i, (day, d)) in self.days.iter().enumerate() {
-            let [all, pass, fail, none, temperror, skip, refused, would] = d.row();
+            let o = d.grid.by_outcome();
             let _ = write!(
                 w,
-                "{}{{\"day\":\"{}\",\"decisions\":{all},\"pass\":{pass},\"fail\":{fail},\"none\":{none},\"temperror\":{temperror},\"skip\":{skip},\"refuse\":{refused},\"would_refuse\":{would}}}",
+                "{}{{\"day\":\"{day}\",\"decisions\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"refuse\":{},\"would_refuse\":{}}}",
                 comma(i),
-                day_text(*day),
+                d.grid.sum(),
+                o[Outcome::Pass],
+                o[Outcome::Fail],
+                o[Outcome::NoList],
+                o[Outcome::TempError],
+                o[Outcome::Skip],
+                d.grid.acted(Action::Refuse),
+                d.grid.acted(Action::WouldRefuse),
             );
         }
         let _ = writeln!(

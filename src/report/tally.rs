@@ -3,9 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
+use std::ops::{Index, IndexMut};
 
-use super::line::{Action, Address, Decision, Verdict, is_v4};
+use super::line::{Address, Logged, is_v4};
+use crate::date::Date;
+use crate::log::Action;
+use crate::names::Network;
+use crate::verdict::Outcome;
 
 /// A multiply-rotate hash (as rustc's FxHash): the keys are the log's own
 /// addresses and names, and a fast hash is what keeps up with the lines.
@@ -57,29 +62,104 @@ type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fast>>;
 type Set<K> = HashSet<K, BuildHasherDefault<Fast>>;
 
 /// What to count.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Scope {
-    /// `-d FROM..TO`: days since 1970-01-01, both included.
-    pub from: Option<i64>,
-    pub to: Option<i64>,
+    /// `-d FROM..TO`: both days included.
+    pub from: Option<Date>,
+    pub to: Option<Date>,
     /// `-c DATE`: the what-if counts `none` decisions from this day on.
-    pub cutoff: Option<i64>,
+    pub cutoff: Option<Date>,
     /// `-4 LEN`, `-6 LEN`: the network of a client without a list.
-    pub v4_len: u32,
-    pub v6_len: u32,
+    pub v4_len: u8,
+    pub v6_len: u8,
+}
+
+impl Default for Scope {
+    /// Every line, networks of /24 and /48.
+    fn default() -> Scope {
+        Scope {
+            from: None,
+            to: None,
+            cutoff: None,
+            v4_len: 24,
+            v6_len: 48,
+        }
+    }
+}
+
+/// One `T` for each result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ByOutcome<T>([T; 5]);
+
+impl<T> Index<Outcome> for ByOutcome<T> {
+    type Output = T;
+    fn index(&self, outcome: Outcome) -> &T {
+        &self.0[outcome as usize]
+    }
+}
+
+impl<T> IndexMut<Outcome> for ByOutcome<T> {
+    fn index_mut(&mut self, outcome: Outcome) -> &mut T {
+        &mut self.0[outcome as usize]
+    }
+}
+
+/// One `T` for each action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ByAction<T>([T; 3]);
+
+impl<T> Index<Action> for ByAction<T> {
+    type Output = T;
+    fn index(&self, action: Action) -> &T {
+        &self.0[action as usize]
+    }
+}
+
+impl<T> IndexMut<Action> for ByAction<T> {
+    fn index_mut(&mut self, action: Action) -> &mut T {
+        &mut self.0[action as usize]
+    }
+}
+
+impl ByAction<u64> {
+    pub fn sum(&self) -> u64 {
+        self.0.iter().sum()
+    }
 }
 
 /// Decisions by result and action.
-pub type Grid = [[u64; 3]; 5];
+pub type Grid = ByOutcome<ByAction<u64>>;
 
-/// One network: a list name, or a client's CIDR block.
-pub struct Network {
+impl Grid {
+    /// Every decision.
+    pub fn sum(&self) -> u64 {
+        self.0.iter().map(ByAction::sum).sum()
+    }
+
+    /// The decisions with one of `outcomes`.
+    pub fn of(&self, outcomes: &[Outcome]) -> u64 {
+        outcomes.iter().map(|&o| self[o].sum()).sum()
+    }
+
+    /// The decisions with `action`, whatever their result.
+    pub fn acted(&self, action: Action) -> u64 {
+        self.0.iter().map(|row| row[action]).sum()
+    }
+
+    /// The decisions of each result, whatever their action.
+    pub fn by_outcome(&self) -> ByOutcome<u64> {
+        ByOutcome(self.0.map(|row| row.sum()))
+    }
+}
+
+/// The counts of one network: a list name, or a client's CIDR block.
+pub struct NetworkCounts {
     pub text: Box<str>,
     /// The start of the name, so that most lines compare it without
     /// reaching `text` (another cache miss).
     head: [u8; HEAD],
     pub decisions: u64,
-    pub by_verdict: [u64; 5],
+    pub by_outcome: ByOutcome<u64>,
     pub addresses: u64,
     pub whatif_decisions: u64,
     pub whatif_addresses: u64,
@@ -100,30 +180,17 @@ pub struct Day {
     pub unpublished_networks: u64,
 }
 
-impl Day {
-    /// The day's decisions, then by result (pass, fail, none, temperror,
-    /// skip), then refused and would-refuse: one row of the day series, in
-    /// text and JSON alike.
-    pub fn row(&self) -> [u64; 8] {
-        let result = |v: usize| self.grid[v].iter().sum::<u64>();
-        let action = |a: usize| self.grid.iter().map(|r| r[a]).sum::<u64>();
-        [
-            self.grid.iter().flatten().sum(),
-            result(0),
-            result(1),
-            result(2),
-            result(3),
-            result(4),
-            action(1),
-            action(2),
-        ]
-    }
+/// The results that say whether a network publishes a list.
+pub const ANSWERED: [Outcome; 3] = [Outcome::Pass, Outcome::Fail, Outcome::NoList];
+/// The results of a network that publishes one.
+pub const PUBLISHED: [Outcome; 2] = [Outcome::Pass, Outcome::Fail];
 
+impl Day {
     /// The day's answered decisions (pass, fail, none), the networks it
     /// saw, and of each those with a list: the adoption figures.
     pub fn adoption(&self) -> (u64, u64, u64) {
-        let answered = self.grid[0..3].iter().flatten().sum();
-        let published = self.grid[0..2].iter().flatten().sum();
+        let answered = self.grid.of(&ANSWERED);
+        let published = self.grid.of(&PUBLISHED);
         let networks = self.published_networks + self.unpublished_networks;
         (answered, published, networks)
     }
@@ -133,7 +200,7 @@ const HEAD: usize = 32;
 
 /// Whether a network is the one named `name`, `text` read only for a name
 /// longer than HEAD bytes.
-fn same_name(network: &Network, name: &[u8]) -> bool {
+fn same_name(network: &NetworkCounts, name: &[u8]) -> bool {
     let len = network.text.len();
     if len != name.len() {
         return false;
@@ -148,8 +215,8 @@ fn same_name(network: &Network, name: &[u8]) -> bool {
 /// Bits of an address's mask: one per (result, action), and the what-if.
 const WHATIF_BIT: u16 = 1 << 15;
 
-fn bit(verdict: Verdict, action: Action) -> u16 {
-    1 << (verdict as usize * 3 + action as usize)
+fn bit(outcome: Outcome, action: Action) -> u16 {
+    1 << (outcome as usize * Action::ALL.len() + action as usize)
 }
 
 /// What is known of one address: its (result, action) pairs, and its block
@@ -199,17 +266,17 @@ impl Seen {
 }
 
 /// Whether a decision's network is a list's name, not a block.
-fn named(d: &Decision) -> bool {
+fn named(d: &Logged) -> bool {
     matches!(
-        d.verdict,
-        Verdict::Pass | Verdict::Fail | Verdict::TempError
+        d.outcome,
+        Outcome::Pass | Outcome::Fail | Outcome::TempError
     ) && d.name.is_some()
 }
 
 /// The networks, and how to find one from a name or a block.
 #[derive(Default)]
 struct Networks {
-    list: Vec<Network>,
+    list: Vec<NetworkCounts>,
     by_name: Map<Box<[u8]>, u32>,
     by_block: Map<Address, u32>,
 }
@@ -229,9 +296,9 @@ pub struct Tally {
     networks: Networks,
     /// The (network, address) pairs beyond an address's first network.
     pairs: Map<(u32, Address), u8>,
-    pub days: Map<i64, Day>,
+    pub days: Map<Date, Day>,
     /// (network, day) pairs outside a network's 64 days of bits.
-    network_days: Set<(u32, i64)>,
+    network_days: Set<(u32, Date)>,
 }
 
 impl Tally {
@@ -251,7 +318,7 @@ impl Tally {
         }
     }
 
-    pub fn networks(&self) -> &[Network] {
+    pub fn networks(&self) -> &[NetworkCounts] {
         &self.networks.list
     }
 
@@ -259,7 +326,7 @@ impl Tally {
     /// addresses' entries, then their networks, one after the other without
     /// waiting, so that the cache misses overlap instead of each line
     /// waiting on its own.
-    pub fn warm<'a>(&self, decisions: impl Iterator<Item = Decision<'a>>) {
+    pub fn warm<'a>(&self, decisions: impl Iterator<Item = Logged<'a>>) {
         let mut ids = [NO_NETWORK; WARM];
         for (d, id) in decisions.zip(&mut ids) {
             let Some(client) = d.client else {
@@ -283,9 +350,9 @@ impl Tally {
         std::hint::black_box(sink);
     }
 
-    pub fn add(&mut self, d: &Decision) {
+    pub fn add(&mut self, d: &Logged) {
         let scope = self.scope;
-        let day = d.time.map(|t| t.div_euclid(86_400));
+        let day = d.time.map(Date::of_time);
         let dated_only = scope.from.is_some() || scope.cutoff.is_some();
         let day = match day {
             None if dated_only => {
@@ -302,13 +369,12 @@ impl Tally {
                 Some(day)
             }
         };
-        let (v, a) = (d.verdict as usize, d.action as usize);
-        self.grid[v][a] += 1;
-        let whatif =
-            d.verdict == Verdict::None && scope.cutoff.is_none_or(|c| day.is_some_and(|d| d >= c));
+        self.grid[d.outcome][d.action] += 1;
+        let whatif = d.outcome == Outcome::NoList
+            && scope.cutoff.is_none_or(|c| day.is_some_and(|d| d >= c));
         self.whatif += whatif as u64;
         if let Some(day) = day {
-            self.days.entry(day).or_default().grid[v][a] += 1;
+            self.days.entry(day).or_default().grid[d.outcome][d.action] += 1;
         }
         let Some(client) = d.client else {
             return;
@@ -318,7 +384,7 @@ impl Tally {
         } else {
             self.v6.entry(client).or_default()
         };
-        seen.mask |= bit(d.verdict, d.action) | if whatif { WHATIF_BIT } else { 0 };
+        seen.mask |= bit(d.outcome, d.action) | if whatif { WHATIF_BIT } else { 0 };
         let named = named(d);
         let known = if named { seen.list } else { seen.block };
         let id = self.networks.of(d, client, known, scope);
@@ -331,7 +397,7 @@ impl Tally {
         *pair |= 1 | if whatif { 2 } else { 0 };
         let network = &mut self.networks.list[id as usize];
         network.decisions += 1;
-        network.by_verdict[v] += 1;
+        network.by_outcome[d.outcome] += 1;
         network.addresses += new_address as u64;
         network.whatif_decisions += whatif as u64;
         network.whatif_addresses += new_whatif_address as u64;
@@ -339,14 +405,13 @@ impl Tally {
             network.first = Some(network.first.map_or(t, |f| f.min(t)));
             network.last = Some(network.last.map_or(t, |l| l.max(t)));
         }
-        let answered = matches!(d.verdict, Verdict::Pass | Verdict::Fail | Verdict::None);
-        let Some(day) = day.filter(|_| answered) else {
+        let Some(day) = day.filter(|_| d.outcome.answered()) else {
             return;
         };
         let new_day = !self.network_day(id, day);
         if new_day {
             let entry = self.days.get_mut(&day).expect("counted above");
-            if d.verdict == Verdict::None {
+            if d.outcome == Outcome::NoList {
                 entry.unpublished_networks += 1;
             } else {
                 entry.published_networks += 1;
@@ -355,12 +420,12 @@ impl Tally {
     }
 
     /// Marks a network counted on an answered day; whether it already was.
-    fn network_day(&mut self, id: u32, day: i64) -> bool {
+    fn network_day(&mut self, id: u32, day: Date) -> bool {
         let network = &mut self.networks.list[id as usize];
         if network.day_base == i64::MIN {
-            network.day_base = day;
+            network.day_base = day.days();
         }
-        match day.checked_sub(network.day_base) {
+        match day.days().checked_sub(network.day_base) {
             Some(offset @ 0..=63) => {
                 let known = network.day_bits & 1 << offset != 0;
                 network.day_bits |= 1 << offset;
@@ -377,17 +442,16 @@ impl Tally {
     }
 
     /// Distinct addresses with a (result, action).
-    pub fn addresses_with(&self, verdict: Verdict, action: Action) -> u64 {
-        self.count_addresses(bit(verdict, action))
+    pub fn addresses_with(&self, outcome: Outcome, action: Action) -> u64 {
+        self.count_addresses(bit(outcome, action))
     }
 
     /// Distinct addresses with a result, whatever the action.
-    pub fn addresses_of(&self, verdict: Verdict) -> u64 {
-        self.count_addresses(
-            bit(verdict, Action::Accept)
-                | bit(verdict, Action::Refuse)
-                | bit(verdict, Action::WouldRefuse),
-        )
+    pub fn addresses_of(&self, outcome: Outcome) -> u64 {
+        let bits = Action::ALL
+            .iter()
+            .fold(0, |bits, &a| bits | bit(outcome, a));
+        self.count_addresses(bits)
     }
 
     pub fn address_count(&self) -> u64 {
@@ -403,7 +467,7 @@ impl Networks {
     /// The network of a decision: its list's name for `pass` and `fail` (and
     /// a `temperror` that names one), else the client's block. `known`, the
     /// address's first list or its block, is tried first.
-    fn of(&mut self, d: &Decision, client: Address, known: u32, scope: Scope) -> u32 {
+    fn of(&mut self, d: &Logged, client: Address, known: u32, scope: Scope) -> u32 {
         if let (true, Some(name)) = (named(d), d.name) {
             if let Some(network) = self.list.get(known as usize)
                 && same_name(network, name)
@@ -416,26 +480,18 @@ impl Networks {
         if known != NO_NETWORK {
             return known;
         }
-        let (len, bits) = if is_v4(client) {
-            (scope.v4_len, 32)
-        } else {
-            (scope.v6_len, 128)
-        };
-        let host_bits = bits - len.min(bits);
-        let block = if host_bits >= 128 {
-            0
-        } else {
-            client >> host_bits << host_bits
+        let ip = Ipv6Addr::from(client);
+        let network = match ip.to_ipv4_mapped() {
+            Some(v4) if is_v4(client) => Network::new(IpAddr::V4(v4), scope.v4_len),
+            _ => Network::new(IpAddr::V6(ip), scope.v6_len),
         };
         // An IPv4 block keeps its ::ffff:0:0/96 prefix: no IPv6 block is
         // the same number.
-        self.block(block, || {
-            if is_v4(client) {
-                format!("{}/{}", Ipv4Addr::from(block as u32), len.min(32))
-            } else {
-                format!("{}/{}", Ipv6Addr::from(block), len.min(128))
-            }
-        })
+        let block = match network.address {
+            IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+            IpAddr::V6(v6) => u128::from(v6),
+        };
+        self.block(block, || network.to_string())
     }
 
     /// The network of a list's name, added if new.
@@ -446,7 +502,7 @@ impl Networks {
         let next = self.list.len() as u32;
         self.by_name.insert(name.into(), next);
         let text = String::from_utf8_lossy(name).into();
-        self.list.push(Network::new(text));
+        self.list.push(NetworkCounts::new(text));
         next
     }
 
@@ -457,21 +513,21 @@ impl Networks {
         }
         let next = self.list.len() as u32;
         self.by_block.insert(block, next);
-        self.list.push(Network::new(text().into()));
+        self.list.push(NetworkCounts::new(text().into()));
         next
     }
 }
 
-impl Network {
-    fn new(text: Box<str>) -> Network {
+impl NetworkCounts {
+    fn new(text: Box<str>) -> NetworkCounts {
         let mut head = [0; HEAD];
         let len = text.len().min(HEAD);
         head[..len].copy_from_slice(&text.as_bytes()[..len]);
-        Network {
+        NetworkCounts {
             text,
             head,
             decisions: 0,
-            by_verdict: [0; 5],
+            by_outcome: ByOutcome::default(),
             addresses: 0,
             whatif_decisions: 0,
             whatif_addresses: 0,
