@@ -26,6 +26,8 @@ mod scenes;
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
+const RMXPOLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
+const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -1083,6 +1085,98 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
         }
     }
     assert_eq!(shown, 2, "the README shows both synopses");
+}
+
+/// The usage line a program gives for an unknown option: what follows
+/// `; usage: ` on its one line of stderr.
+fn usage_of(program: &str) -> String {
+    let output = Command::new(program)
+        .arg("-Z")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(100), "{program} -Z");
+    let error = String::from_utf8_lossy(&output.stderr);
+    let (_, usage) = error
+        .split_once("; usage: ")
+        .unwrap_or_else(|| panic!("{program} -Z gives a usage line: {error}"));
+    usage.trim_end().to_string()
+}
+
+/// A synopsis as it compares: blanks squeezed, none around `|`, and the
+/// placeholders in one case (`SECONDS`, `seconds`); options keep theirs.
+fn synopsis_words(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" | ", "|")
+        .split(' ')
+        .map(|word| {
+            if word.trim_start_matches('[').starts_with('-') {
+                word.to_string()
+            } else {
+                word.to_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first form of a manual's SYNOPSIS as mandoc renders it for a
+/// terminal, overstrikes undone and continuation lines joined.
+fn rendered_synopsis(page: &str) -> String {
+    let output = Command::new("mandoc")
+        .args(["-T", "ascii"])
+        .arg(root().join(page))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "mandoc {page}: {output:?}");
+    let mut text = String::new();
+    for c in String::from_utf8_lossy(&output.stdout).chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
+        }
+    }
+    let section = text
+        .split_once("\nSYNOPSIS\n")
+        .and_then(|(_, rest)| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("{page} has a SYNOPSIS"))
+        .to_string();
+    // Each form starts at the section's indent; a longer one is wrapped
+    // onto lines indented further.
+    let mut forms: Vec<String> = Vec::new();
+    for line in section.lines() {
+        let starts = line.starts_with("     ") && !line[5..].starts_with([' ', '\t']);
+        match forms.last_mut() {
+            Some(form) if !starts => form.push_str(line),
+            _ => forms.push(line.to_string()),
+        }
+        forms.last_mut().unwrap().push(' ');
+    }
+    forms.into_iter().next().unwrap_or_default()
+}
+
+/// Each manual's SYNOPSIS, as a reader sees it, is the program's own usage
+/// line, but for the case of the placeholders.
+#[test]
+fn the_manuals_synopses_are_the_usage_lines() {
+    if !need("mandoc", "mandoc") {
+        return;
+    }
+    for (program, page) in [
+        (RMXSMTPD, "man/rmxsmtpd.8"),
+        (RMXCHECK, "man/rmxcheck.1"),
+        (RMXPOLICYD, "man/rmxpolicyd.8"),
+        (RMXREPORT, "man/rmxreport.1"),
+    ] {
+        assert_eq!(
+            synopsis_words(&rendered_synopsis(page)),
+            synopsis_words(&usage_of(program)),
+            "the SYNOPSIS of {page}"
+        );
+    }
 }
 
 /// `make lint-man` renders each page with groff too, and fails on any word
