@@ -25,8 +25,8 @@ MAN8DIR = $(DESTDIR)$(MANDIR)/man8
 # loader at start-up, and ASLR kept, as every network-facing binary in a
 # distribution keeps it. Their relative relocations are packed (RELR, which
 # glibc's static-pie start-up applies), so the self-relocation at start-up
-# reads a few hundred bytes instead of some 40 KiB of RELA entries (README,
-# "Benchmarks"). --target keeps these flags off the proc-macros that
+# reads a few hundred bytes instead of some 40 KiB of RELA entries
+# (bench/README.md). --target keeps these flags off the proc-macros that
 # hickory-proto's dependencies build for the host.
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 STATIC_RUSTFLAGS = -C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
