@@ -1035,7 +1035,8 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                     "make check" => assert!(read(&root().join(".ci/run")).contains("make check")),
                     // tests/install.rs
                     "make install PREFIX=/usr/local" => {}
-                    // tests/rmxreport.rs runs these, and compares the report.
+                    // tests/rmxreport.rs runs these, and compares the report with
+                    // examples/rmxreport/week.txt.
                     "cc -O2 -o genlog bench/genlog.c"
                     | "./genlog 12000 300 7 1795392000 > week.log"
                     | "rmxreport week.log" => {}
