@@ -990,7 +990,7 @@ fn the_manuals_examples_come_from_the_example_files() {
 
 /// README code blocks: `sh` blocks hold commands, each run by a test or by
 /// `make check`; untagged blocks quote example files; `text` blocks show
-/// synopses and output.
+/// output. (The synopses are in the manuals, held to the usage lines below.)
 #[test]
 fn every_readme_command_is_run_and_every_snippet_is_an_example() {
     let readme = read(&root().join("README.md"));
@@ -1001,22 +1001,13 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
         .expect("a check target");
     let mut commands = 0;
     let mut quoted = Vec::new();
-    let mut synopses: Vec<String> = Vec::new();
     let mut block: Option<&str> = None;
     let mut after_command = false;
     for line in readme.lines() {
         if let Some(tag) = line.strip_prefix("```") {
             block = if block.is_some() { None } else { Some(tag) };
             after_command = false;
-            if tag == "text" {
-                synopses.push(String::new());
-            }
             continue;
-        }
-        if block == Some("text") {
-            let last = synopses.last_mut().expect("opened above");
-            last.push(' ');
-            last.push_str(line);
         }
         match block {
             Some("sh") => {
@@ -1059,26 +1050,6 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
     assert!(commands >= 4, "the README shows its commands in sh blocks");
     assert!(quoted.len() > 10, "the README quotes the examples");
     assert_from_examples("README.md", &quoted);
-    // The synopses are the programs' own usage lines.
-    let mut shown = 0;
-    for program in [RMXSMTPD, RMXCHECK] {
-        let output = Command::new(program).output().unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(100),
-            "{program} with no arguments"
-        );
-        let error = String::from_utf8_lossy(&output.stderr);
-        let usage = normal(error.split_once("usage: ").expect("a usage line").1);
-        let name = usage.split(' ').next().unwrap().to_string();
-        for synopsis in synopses.iter().map(|s| normal(s)) {
-            if synopsis.starts_with(&format!("{name} [")) {
-                assert_eq!(synopsis, usage, "README synopsis of {name}");
-                shown += 1;
-            }
-        }
-    }
-    assert_eq!(shown, 2, "the README shows both synopses");
 }
 
 /// The usage line a program gives for an unknown option: what follows
