@@ -989,8 +989,9 @@ fn the_manuals_examples_come_from_the_example_files() {
 }
 
 /// README code blocks: `sh` blocks hold commands, each run by a test or by
-/// `make check`; untagged blocks quote example files; `text` blocks show
-/// output. (The synopses are in the manuals, held to the usage lines below.)
+/// `make check`; untagged blocks quote example files; there is no third
+/// kind, where a command could go unchecked. (The synopses are in the
+/// manuals, held to the usage lines below.)
 #[test]
 fn every_readme_command_is_run_and_every_snippet_is_an_example() {
     let readme = read(&root().join("README.md"));
@@ -1044,7 +1045,8 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                 }
             }
             Some("") => quoted.push(line),
-            _ => {}
+            Some(tag) => panic!("README block tagged {tag:?}: sh for commands, none for quotes"),
+            None => {}
         }
     }
     assert!(commands >= 4, "the README shows its commands in sh blocks");
