@@ -83,6 +83,14 @@ fn listing(dir: &Path) -> Vec<String> {
     files
 }
 
+/// Every file under `dir`, as its path relative to it, by path.
+fn paths(dir: &Path) -> Vec<String> {
+    listing(dir)
+        .into_iter()
+        .map(|l| l.split_once(' ').unwrap().1.to_string())
+        .collect()
+}
+
 /// make in the source tree, without what cargo and an outer make (`make
 /// check`) put in the environment: the Makefile's own defaults apply.
 fn make(args: &[&str]) -> std::process::Output {
@@ -160,12 +168,8 @@ fn another_prefix_and_mandir() {
         &format!("DESTDIR={}", dest.display()),
         &format!("BINARIES={}", binaries()),
     ]);
-    let files: Vec<String> = listing(dest)
-        .into_iter()
-        .map(|l| l.split_once(' ').unwrap().1.to_string())
-        .collect();
     assert_eq!(
-        files,
+        paths(dest),
         [
             "opt/rmx/bin/rmxcheck",
             "opt/rmx/bin/rmxpolicyd",
@@ -210,12 +214,9 @@ fn uninstall_removes_what_install_files_put_and_nothing_else() {
         let mut uninstall = vec!["uninstall", &destdir];
         uninstall.extend(settings);
         make(&uninstall);
-        let left: Vec<String> = listing(dest)
-            .into_iter()
-            .map(|l| l.split_once(' ').unwrap().1.to_string())
-            .collect();
         assert_eq!(
-            left, others,
+            paths(dest),
+            others,
             "{settings:?}: only the files not ours are left"
         );
     }
