@@ -6,6 +6,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
 #                   on PATH, else installs what `make` built (sudo make install)
 #   make install-files  the copying half alone: what `make` built, no cargo
+#   make uninstall  removes what install-files copied (same PREFIX, DESTDIR,
+#                   MANDIR), and nothing else
 #   make bench      rmxsmtpd against rblsmtpd, Postfix with and without
 #                   rmxpolicyd, rmxreport against awk, side by side (root; not in CI)
 #   make clean
@@ -23,8 +25,8 @@ MAN8DIR = $(DESTDIR)$(MANDIR)/man8
 # loader at start-up, and ASLR kept, as every network-facing binary in a
 # distribution keeps it. Their relative relocations are packed (RELR, which
 # glibc's static-pie start-up applies), so the self-relocation at start-up
-# reads a few hundred bytes instead of some 40 KiB of RELA entries (README,
-# "Benchmarks"). --target keeps these flags off the proc-macros that
+# reads a few hundred bytes instead of some 40 KiB of RELA entries
+# (bench/README.md). --target keeps these flags off the proc-macros that
 # hickory-proto's dependencies build for the host.
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 STATIC_RUSTFLAGS = -C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
@@ -43,7 +45,7 @@ HAVE_CARGO := $(shell command -v $(firstword $(CARGO)) 2>/dev/null)
 SKIPS = $(CURDIR)/target/skips
 export RMX_SKIPS = $(SKIPS)
 
-.PHONY: all check lint lint-man demo test install install-files clean fuzz soak bench
+.PHONY: all check lint lint-man demo test install install-files uninstall clean fuzz soak bench
 
 all:
 	RUSTFLAGS='$(STATIC_RUSTFLAGS)' $(CARGO) build --release --target $(HOST)
@@ -98,14 +100,26 @@ install:
 	echo 'make install: warning: the sources changed since make built $(BINARIES); no cargo here to build them again' >&2; fi)
 	$(MAKE) install-files
 
+# What install-files copies, and so what uninstall removes.
+PROGRAMS = rmxsmtpd rmxcheck rmxpolicyd rmxreport
+MAN1_PAGES = man/rmxcheck.1 man/rmxreport.1
+MAN8_PAGES = man/rmxsmtpd.8 man/rmxpolicyd.8
+
 # Installs what is already built, without cargo (tests/install.rs runs it
 # with BINARIES pointing at the binaries of `cargo test`).
 install-files:
 	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
-	install -m 755 $(BINARIES)/rmxsmtpd $(BINARIES)/rmxcheck $(BINARIES)/rmxpolicyd $(BINARIES)/rmxreport $(BINDIR)
-	install -m 644 man/rmxcheck.1 man/rmxreport.1 $(MAN1DIR)
-	install -m 644 man/rmxsmtpd.8 man/rmxpolicyd.8 $(MAN8DIR)
+	install -m 755 $(addprefix $(BINARIES)/,$(PROGRAMS)) $(BINDIR)
+	install -m 644 $(MAN1_PAGES) $(MAN1DIR)
+	install -m 644 $(MAN8_PAGES) $(MAN8DIR)
+
+# The files install-files copied, and not the directories, which other
+# packages share (PREFIX/bin, the man sections).
+uninstall:
+	rm -f $(addprefix $(BINDIR)/,$(PROGRAMS))
+	rm -f $(addprefix $(MAN1DIR)/,$(notdir $(MAN1_PAGES)))
+	rm -f $(addprefix $(MAN8DIR)/,$(notdir $(MAN8_PAGES)))
 
 clean:
 	$(CARGO) clean

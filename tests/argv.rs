@@ -5,8 +5,9 @@
 //!   options followed by a program whose arguments are any bytes;
 //! - the real rmxsmtpd binary over arbitrary argument vectors, against
 //!   what `argv::parse` says of the same vector;
-//! - `--help`, `--version`, `--foo` and `-V` for both programs, and a
-//!   usage line written to a closed pipe.
+//! - `--help`, `--version`, `--foo` and `-V` for rmxsmtpd and rmxcheck
+//!   (rmxpolicyd's and rmxreport's usage errors are tested in their own
+//!   suites), and a usage line written to a closed pipe.
 //!
 //! `RMXSMTPD_BIN` names another rmxsmtpd binary to run instead of the one
 //! cargo built (`make check-musl` gives a build for musl).

@@ -26,6 +26,8 @@ mod scenes;
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
+const RMXPOLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
+const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -426,29 +428,23 @@ fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
     }
 }
 
-/// The README's tinydns-data block, exactly as printed: the code block
-/// after its `<!-- tinydns-data ... -->` marker.
-fn readme_tinydns_block(readme: &str) -> String {
-    let (_, after) = readme
-        .split_once("<!-- tinydns-data:")
-        .expect("the README marks its tinydns-data block");
-    let (_, after) = after
-        .split_once("\n```\n")
-        .expect("a code block after the marker");
-    let (block, _) = after.split_once("```\n").expect("the block ends");
-    block.to_string()
-}
-
-/// The README's tinydns-data snippet, as a reader would copy it into
-/// tinydns's `data`, served by a real tinydns: the README's rmxcheck session
-/// gives the output printed there, with no warning. (Without the `.` lines,
-/// tinydns drops every query and rmxcheck says temperror after 10 s.) The
-/// manual shows the same lines.
+/// The small tinydns data file that the README points at and rmxsmtpd(8)
+/// shows, as a reader would copy it into tinydns's `data`, served by a real
+/// tinydns: the README's rmxcheck session gives the output printed there,
+/// with no warning. (Without the `.` lines, tinydns drops every query and
+/// rmxcheck says temperror after 10 s.)
 #[test]
-fn the_readme_tinydns_snippet_serves_the_readme_verdicts() {
+fn the_small_tinydns_data_serves_the_readme_verdicts() {
     let readme = read(&root().join("README.md"));
-    let snippet = readme_tinydns_block(&readme);
-    assert!(snippet.lines().count() >= 5, "{snippet}");
+    let path = "examples/publish/tinydns/small/data";
+    assert!(readme.contains(path), "the README points at {path}");
+    let snippet = read(&root().join(path));
+    let records: Vec<String> = snippet
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(normal)
+        .collect();
+    assert!(records.len() >= 5, "{snippet}");
     let page = read(&root().join("man/rmxsmtpd.8"));
     let manual: Vec<String> = page
         .split("file; the\n")
@@ -459,9 +455,8 @@ fn the_readme_tinydns_snippet_serves_the_readme_verdicts() {
         .lines()
         .map(normal)
         .collect();
-    let shown: Vec<String> = snippet.lines().map(normal).collect();
-    assert_eq!(manual, shown, "the manual shows the README's tinydns data");
-    let Some(dir) = tinydns_root("readme-tinydns", &snippet) else {
+    assert_eq!(manual, records, "the manual shows the records of {path}");
+    let Some(dir) = tinydns_root("small-tinydns", &snippet) else {
         return;
     };
     let sessions = sessions(&readme);
@@ -474,7 +469,7 @@ fn the_readme_tinydns_snippet_serves_the_readme_verdicts() {
         };
         let said = String::from_utf8_lossy(&output.stdout);
         let (got, status) = said.rsplit_once("status ").expect("a status line");
-        assert_eq!(got, want, "README snippet in tinydns: rmxcheck {args:?}");
+        assert_eq!(got, want, "{path} in tinydns: rmxcheck {args:?}");
         // rmxcheck(1): 111 for any temperror, else 1 for any fail, else 2
         // for any none, else 0.
         let statuses: Vec<i32> = want.lines().map(status_of).collect();
@@ -994,8 +989,9 @@ fn the_manuals_examples_come_from_the_example_files() {
 }
 
 /// README code blocks: `sh` blocks hold commands, each run by a test or by
-/// `make check`; untagged blocks quote example files; `text` blocks show
-/// synopses and output.
+/// `make check`; untagged blocks quote example files; there is no third
+/// kind, where a command could go unchecked. (The synopses are in the
+/// manuals, held to the usage lines below.)
 #[test]
 fn every_readme_command_is_run_and_every_snippet_is_an_example() {
     let readme = read(&root().join("README.md"));
@@ -1006,22 +1002,13 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
         .expect("a check target");
     let mut commands = 0;
     let mut quoted = Vec::new();
-    let mut synopses: Vec<String> = Vec::new();
     let mut block: Option<&str> = None;
     let mut after_command = false;
     for line in readme.lines() {
         if let Some(tag) = line.strip_prefix("```") {
             block = if block.is_some() { None } else { Some(tag) };
             after_command = false;
-            if tag == "text" {
-                synopses.push(String::new());
-            }
             continue;
-        }
-        if block == Some("text") {
-            let last = synopses.last_mut().expect("opened above");
-            last.push(' ');
-            last.push_str(line);
         }
         match block {
             Some("sh") => {
@@ -1040,7 +1027,8 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                     "make check" => assert!(read(&root().join(".ci/run")).contains("make check")),
                     // tests/install.rs
                     "make install PREFIX=/usr/local" => {}
-                    // tests/rmxreport.rs runs these, and compares the report.
+                    // tests/rmxreport.rs runs these, and compares the report with
+                    // examples/rmxreport/week.txt.
                     "cc -O2 -o genlog bench/genlog.c"
                     | "./genlog 12000 300 7 1795392000 > week.log"
                     | "rmxreport week.log" => {}
@@ -1057,32 +1045,105 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                 }
             }
             Some("") => quoted.push(line),
-            _ => {}
+            Some(tag) => panic!("README block tagged {tag:?}: sh for commands, none for quotes"),
+            None => {}
         }
     }
     assert!(commands >= 4, "the README shows its commands in sh blocks");
     assert!(quoted.len() > 10, "the README quotes the examples");
     assert_from_examples("README.md", &quoted);
-    // The synopses are the programs' own usage lines.
-    let mut shown = 0;
-    for program in [RMXSMTPD, RMXCHECK] {
-        let output = Command::new(program).output().unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(100),
-            "{program} with no arguments"
-        );
-        let error = String::from_utf8_lossy(&output.stderr);
-        let usage = normal(error.split_once("usage: ").expect("a usage line").1);
-        let name = usage.split(' ').next().unwrap().to_string();
-        for synopsis in synopses.iter().map(|s| normal(s)) {
-            if synopsis.starts_with(&format!("{name} [")) {
-                assert_eq!(synopsis, usage, "README synopsis of {name}");
-                shown += 1;
+}
+
+/// The usage line a program gives for an unknown option: what follows
+/// `; usage: ` on its one line of stderr.
+fn usage_of(program: &str) -> String {
+    let output = Command::new(program)
+        .arg("-Z")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(100), "{program} -Z");
+    let error = String::from_utf8_lossy(&output.stderr);
+    let (_, usage) = error
+        .split_once("; usage: ")
+        .unwrap_or_else(|| panic!("{program} -Z gives a usage line: {error}"));
+    usage.trim_end().to_string()
+}
+
+/// A synopsis as it compares: blanks squeezed, none around `|`, and the
+/// placeholders in one case (`SECONDS`, `seconds`); options keep theirs.
+fn synopsis_words(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" | ", "|")
+        .split(' ')
+        .map(|word| {
+            if word.trim_start_matches('[').starts_with('-') {
+                word.to_string()
+            } else {
+                word.to_lowercase()
             }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first form of a manual's SYNOPSIS as mandoc renders it for a
+/// terminal, overstrikes undone and continuation lines joined.
+fn rendered_synopsis(page: &str) -> String {
+    let output = Command::new("mandoc")
+        .args(["-T", "ascii"])
+        .arg(root().join(page))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "mandoc {page}: {output:?}");
+    let mut text = String::new();
+    for c in String::from_utf8_lossy(&output.stdout).chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
         }
     }
-    assert_eq!(shown, 2, "the README shows both synopses");
+    let section = text
+        .split_once("\nSYNOPSIS\n")
+        .and_then(|(_, rest)| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("{page} has a SYNOPSIS"))
+        .to_string();
+    // Each form starts at the section's indent; a longer one is wrapped
+    // onto lines indented further.
+    let mut forms: Vec<String> = Vec::new();
+    for line in section.lines() {
+        let starts = line.starts_with("     ") && !line[5..].starts_with([' ', '\t']);
+        match forms.last_mut() {
+            Some(form) if !starts => form.push_str(line),
+            _ => forms.push(line.to_string()),
+        }
+        forms.last_mut().unwrap().push(' ');
+    }
+    forms.into_iter().next().unwrap_or_default()
+}
+
+/// Each manual's SYNOPSIS, as a reader sees it, is the program's own usage
+/// line, but for the case of the placeholders.
+#[test]
+fn the_manuals_synopses_are_the_usage_lines() {
+    if !need("mandoc", "mandoc") {
+        return;
+    }
+    for (program, page) in [
+        (RMXSMTPD, "man/rmxsmtpd.8"),
+        (RMXCHECK, "man/rmxcheck.1"),
+        (RMXPOLICYD, "man/rmxpolicyd.8"),
+        (RMXREPORT, "man/rmxreport.1"),
+    ] {
+        assert_eq!(
+            synopsis_words(&rendered_synopsis(page)),
+            synopsis_words(&usage_of(program)),
+            "the SYNOPSIS of {page}"
+        );
+    }
 }
 
 /// `make lint-man` renders each page with groff too, and fails on any word

@@ -1,8 +1,9 @@
-//! `make install`: the three binaries and their manual pages arrive under
-//! DESTDIR/PREFIX. The copying half (`make install-files`) runs for real with
-//! the binaries this `cargo test` built, since a cargo started from inside
-//! `cargo test` would wait on the build lock; the building half is checked
-//! from `make -n install`, which must be that cargo build and the same copy.
+//! `make install`: the four programs and their manual pages arrive under
+//! DESTDIR/PREFIX, and `make uninstall` takes exactly those away. The
+//! copying half (`make install-files`) runs for real with the binaries this
+//! `cargo test` built, since a cargo started from inside `cargo test` would
+//! wait on the build lock; the building half is checked from `make -n
+//! install`, which must be that cargo build and the same copy.
 //! Without cargo on PATH, as under `sudo make install` after a user's
 //! `make`, `make install` runs for real in a copy of the tree that holds a
 //! release directory and no cargo or rustc anywhere on PATH.
@@ -82,6 +83,14 @@ fn listing(dir: &Path) -> Vec<String> {
     files
 }
 
+/// Every file under `dir`, as its path relative to it, by path.
+fn paths(dir: &Path) -> Vec<String> {
+    listing(dir)
+        .into_iter()
+        .map(|l| l.split_once(' ').unwrap().1.to_string())
+        .collect()
+}
+
 /// make in the source tree, without what cargo and an outer make (`make
 /// check`) put in the environment: the Makefile's own defaults apply.
 fn make(args: &[&str]) -> std::process::Output {
@@ -159,12 +168,8 @@ fn another_prefix_and_mandir() {
         &format!("DESTDIR={}", dest.display()),
         &format!("BINARIES={}", binaries()),
     ]);
-    let files: Vec<String> = listing(dest)
-        .into_iter()
-        .map(|l| l.split_once(' ').unwrap().1.to_string())
-        .collect();
     assert_eq!(
-        files,
+        paths(dest),
         [
             "opt/rmx/bin/rmxcheck",
             "opt/rmx/bin/rmxpolicyd",
@@ -176,6 +181,45 @@ fn another_prefix_and_mandir() {
             "opt/rmx/man/man8/rmxsmtpd.8",
         ]
     );
+}
+
+/// `make uninstall` with the PREFIX, MANDIR and DESTDIR of an install
+/// removes every file that install put there, and leaves alone the other
+/// files in the same directories.
+#[test]
+fn uninstall_removes_what_install_files_put_and_nothing_else() {
+    for (tag, settings, others) in [
+        (
+            "uninstall",
+            &["PREFIX=/usr/local"][..],
+            ["usr/local/bin/other", "usr/local/share/man/man8/other.8"],
+        ),
+        (
+            "uninstall-prefix",
+            &["PREFIX=/opt/rmx", "MANDIR=/opt/rmx/man"][..],
+            ["opt/rmx/bin/other", "opt/rmx/man/man1/other.1"],
+        ),
+    ] {
+        let dir = TempDir::new(tag);
+        let dest = dir.path();
+        let destdir = format!("DESTDIR={}", dest.display());
+        let binaries = format!("BINARIES={}", binaries());
+        let mut install = vec!["install-files", &destdir, &binaries];
+        install.extend(settings);
+        make(&install);
+        assert_eq!(listing(dest).len(), INSTALLED.len(), "{settings:?}");
+        for other in others {
+            std::fs::write(dest.join(other), "not ours\n").unwrap();
+        }
+        let mut uninstall = vec!["uninstall", &destdir];
+        uninstall.extend(settings);
+        make(&uninstall);
+        assert_eq!(
+            paths(dest),
+            others,
+            "{settings:?}: only the files not ours are left"
+        );
+    }
 }
 
 /// The README's `make install PREFIX=/usr/local`: a release build, then the
