@@ -278,19 +278,11 @@ impl<'a> Report<'a> {
             "would refuse"
         );
         for (day, d) in &self.days {
-            let o = d.grid.by_outcome();
+            let [all, pass, fail, none, temperror, skip, refused, would] = d.row();
             let _ = writeln!(
                 w,
-                "{:<10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}",
+                "{:<10} {all:>10} {pass:>8} {fail:>8} {none:>8} {temperror:>9} {skip:>8} {refused:>8} {would:>12}",
                 day.to_string(),
-                d.grid.sum(),
-                o[Outcome::Pass],
-                o[Outcome::Fail],
-                o[Outcome::NoList],
-                o[Outcome::TempError],
-                o[Outcome::Skip],
-                d.grid.acted(Action::Refuse),
-                d.grid.acted(Action::WouldRefuse),
             );
         }
 
@@ -417,19 +409,11 @@ impl<'a> Report<'a> {
         }
         w.push_str("]},\"days\":[");
         for (i, (day, d)) in self.days.iter().enumerate() {
-            let o = d.grid.by_outcome();
+            let [all, pass, fail, none, temperror, skip, refused, would] = d.row();
             let _ = write!(
                 w,
-                "{}{{\"day\":\"{day}\",\"decisions\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"refuse\":{},\"would_refuse\":{}}}",
+                "{}{{\"day\":\"{day}\",\"decisions\":{all},\"pass\":{pass},\"fail\":{fail},\"none\":{none},\"temperror\":{temperror},\"skip\":{skip},\"refuse\":{refused},\"would_refuse\":{would}}}",
                 comma(i),
-                d.grid.sum(),
-                o[Outcome::Pass],
-                o[Outcome::Fail],
-                o[Outcome::NoList],
-                o[Outcome::TempError],
-                o[Outcome::Skip],
-                d.grid.acted(Action::Refuse),
-                d.grid.acted(Action::WouldRefuse),
             );
         }
         let _ = writeln!(

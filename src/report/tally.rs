@@ -186,6 +186,23 @@ pub const ANSWERED: [Outcome; 3] = [Outcome::Pass, Outcome::Fail, Outcome::NoLis
 pub const PUBLISHED: [Outcome; 2] = [Outcome::Pass, Outcome::Fail];
 
 impl Day {
+    /// The day's decisions; by result: pass, fail, none, temperror, skip;
+    /// then refused and would refuse: one row of the day series, in text
+    /// and JSON alike.
+    pub fn row(&self) -> [u64; 8] {
+        let o = self.grid.by_outcome();
+        [
+            self.grid.sum(),
+            o[Outcome::Pass],
+            o[Outcome::Fail],
+            o[Outcome::NoList],
+            o[Outcome::TempError],
+            o[Outcome::Skip],
+            self.grid.acted(Action::Refuse),
+            self.grid.acted(Action::WouldRefuse),
+        ]
+    }
+
     /// The day's answered decisions (pass, fail, none), the networks it
     /// saw, and of each those with a list: the adoption figures.
     pub fn adoption(&self) -> (u64, u64, u64) {
