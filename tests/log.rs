@@ -286,7 +286,7 @@ fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
         with_dev_of_its_own(TEST);
         return;
     }
-    let dns = Responder::start(seed_zone());
+    let dns = Responder::start(one_mta_listed());
     let dir = TempDir::new("log");
     let report = dir.path().join("report");
     let dnscacheip = dns.addr().to_string();
@@ -406,8 +406,8 @@ fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
     );
 }
 
-/// The seed's list: mx1.example.net at 198.51.100.5.
-fn seed_zone() -> Zone {
+/// A list of one MTA: mx1.example.net at 198.51.100.5.
+fn one_mta_listed() -> Zone {
     Zone::new()
         .mx(ZONE, 10, "mx1.example.net")
         .a("mx1.example.net", LISTED)
@@ -415,7 +415,7 @@ fn seed_zone() -> Zone {
 
 #[test]
 fn words_of_dnscacheip_not_understood_are_logged() {
-    let dns = Responder::start(seed_zone());
+    let dns = Responder::start(one_mta_listed());
     let dnscacheip = format!("localhost {} [::1]", dns.addr());
     let outcome = Wrapper::new(dns.addr(), LISTED, &[])
         .env("DNSCACHEIP", &dnscacheip)
@@ -438,7 +438,7 @@ fn words_of_dnscacheip_not_understood_are_logged() {
 
 #[test]
 fn rmxcheck_warns_of_words_of_dnscacheip_not_understood() {
-    let dns = Responder::start(seed_zone());
+    let dns = Responder::start(one_mta_listed());
     let output = Command::new(RMXCHECK)
         .env_clear()
         .env("DNSCACHEIP", format!("127.0.0.53:0,{}", dns.addr()))
@@ -466,7 +466,7 @@ fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
         with_resolv_conf(TEST, "nameserver 127.0.0.1\n");
         return;
     }
-    let dns = Responder::start_on_port_53(seed_zone());
+    let dns = Responder::start_on_port_53(one_mta_listed());
     let outcome = Wrapper::new(dns.addr(), LISTED, &[])
         .env("DNSCACHEIP", "localhost")
         .run(b"");
