@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::json;
+use support::json::{At, Value};
 use support::responder::{Responder, Zone};
 use support::skip::need;
 use support::temp::free_port;
@@ -257,7 +257,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{writer}: {out:?}");
-        let got = json::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
         let at = |path: &str| got.int(path);
         let r = "totals.results";
         // And three probe connections from 127.0.0.1 (one per server,
