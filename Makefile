@@ -105,8 +105,8 @@ PROGRAMS = rmxsmtpd rmxcheck rmxpolicyd rmxreport
 MAN1_PAGES = man/rmxcheck.1 man/rmxreport.1
 MAN8_PAGES = man/rmxsmtpd.8 man/rmxpolicyd.8
 
-# Installs what is already built, without cargo (tests/install.rs runs it
-# with BINARIES pointing at the binaries of `cargo test`).
+# Installs what is already built, without cargo (tests/tree/install.rs runs
+# it with BINARIES pointing at the binaries of `cargo test`).
 install-files:
 	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
@@ -151,7 +151,7 @@ MUSL = x86_64-unknown-linux-musl
 check-musl:
 	$(CARGO) build --bin rmxsmtpd --target $(MUSL)
 	$(CARGO) build --example reporter
-	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test argv
+	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test rmxsmtpd argv::
 
 # rmxsmtpd against rblsmtpd, then Postfix with and without rmxpolicyd,
 # then rmxreport against mawk and gawk over a generated log, side by side;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# ipv6_end_to_end of tests/peers.rs, run by djbdns.sh: openbsd-inetd
+# ipv6_end_to_end of tests/peers/rmxsmtpd.rs, run by djbdns.sh: openbsd-inetd
 # accepts on [::1]:25 (rmxsmtpd with its default prefixes) and [::1]:26
 # (rmxsmtpd -6 48) and runs smtpd.run; swaks connects from ::1 to each.
 # Transcripts go to @DIR@/swaks-25 and @DIR@/swaks-26.

@@ -1,9 +1,9 @@
 //! A test run again, alone, in a new process of its own test binary:
-//! inside namespaces made for it (tests/log.rs), where no other test's
-//! descriptors come and go (tests/resolver_fds.rs), or with another
-//! environment (tests/skips.rs). libtest finds a test by its full name,
-//! module path included, which is also the name of the test's thread; a
-//! test that moves to another module needs no change here.
+//! inside namespaces made for it (tests/rmxsmtpd/log.rs), where no other
+//! test's descriptors come and go (tests/dns/sockets.rs), or with another
+//! environment (tests/tree/skips.rs). libtest finds a test by its full
+//! name, module path included, which is also the name of the test's
+//! thread; a test that moves to another module needs no change here.
 
 use std::process::{Command, Output};
 

@@ -3,14 +3,12 @@
 //! a process of its own (`again`), where no other test's sockets come and
 //! go while it counts.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::again;
+use crate::support::responder::{Behaviour, DeadServer, Responder, Zone};
 use hickory_proto::rr::{Name, RecordType};
 use rmxsmtpd::dns::{Config, Resolver};
-use support::again;
-use support::responder::{Behaviour, DeadServer, Responder, Zone};
 
 /// The socket descriptors open in this process.
 fn sockets() -> Vec<String> {

@@ -4,13 +4,11 @@
 //! (tests/skip); tests/summary turns cargo's count and those lines into the
 //! true count at the end of the run. Under CI=true a skip fails.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::again;
-use support::temp::TempDir;
+use crate::support::again;
+use crate::support::temp::TempDir;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -35,7 +33,7 @@ fn probe_line() -> String {
 #[test]
 #[ignore = "run by a_test_that_lacks_a_program_is_seen_and_counted"]
 fn skip_probe() {
-    assert!(!support::skip::need(
+    assert!(!crate::support::skip::need(
         "rmx-no-such-tool",
         "rmx-no-such-package"
     ));

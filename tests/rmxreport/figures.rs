@@ -3,18 +3,16 @@
 //! property test, and a memory bound); a 100,000-line log against a simple
 //! count of its own.
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use crate::support::json::{At, Value};
+use crate::support::memory;
+use crate::support::temp::TempDir;
 use proptest::prelude::*;
-use support::json::{At, Value};
-use support::memory;
-use support::temp::TempDir;
 
 use rmxsmtpd::report::Counter;
 use rmxsmtpd::report::input;

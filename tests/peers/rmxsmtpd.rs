@@ -1,8 +1,8 @@
 //! End to end among the real programs that rmxsmtpd's users run:
 //! djbdns, nsd and unbound for DNS; tcpserver with tcprules, and
 //! openbsd-inetd, as connection servers; swaks as the client and exim as the
-//! SMTP daemon. This file owns the six tests; tests/peers/ holds their zone
-//! data, configurations, and the scripts that run inside namespaces.
+//! SMTP daemon. tests/peers/ holds the zone data, configurations, and the
+//! scripts that run inside namespaces.
 //!
 //! Everything talks over loopback. What binds port 53
 //! or must read /etc/resolv.conf runs inside `unshare -m -n`, on a loopback
@@ -11,8 +11,6 @@
 //!
 //! A missing peer skips its test with a line that says what to install;
 //! under CI=true it fails the test instead.
-
-mod support;
 
 use std::fs;
 use std::io::Read;
@@ -23,11 +21,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::support::temp::{TempDir, free_port};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rmxsmtpd::dns::Question;
 use rmxsmtpd::dns::wire::query;
-use support::temp::{TempDir, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers");
@@ -76,9 +74,9 @@ const SWAKS_IPV6: &[Peer] = &[(
 /// configuration). If not, it skips, saying what is missing (a failure
 /// under CI=true).
 fn ready(root: bool, peers: &[&[Peer]]) -> bool {
-    let mut ready = !root || support::skip::need_root();
+    let mut ready = !root || crate::support::skip::need_root();
     for &(file, package) in peers.iter().copied().flatten() {
-        ready &= support::skip::need(file, package);
+        ready &= crate::support::skip::need(file, package);
     }
     ready
 }

@@ -3,15 +3,13 @@
 //! table, the clients of a network that lists two MTAs, list shapes, exec
 //! hygiene, the held session, temperror and usage errors.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::responder::{Behaviour, DeadServer, Responder, Zone};
-use support::wrapper::{BIN, Outcome, Wrapper, inherited_fds, reporter};
+use crate::support::responder::{Behaviour, DeadServer, Responder, Zone};
+use crate::support::wrapper::{BIN, Outcome, Wrapper, inherited_fds, reporter};
 
 const LISTED: &str = "198.51.100.5";
 const UNLISTED: &str = "198.51.100.10";
@@ -740,7 +738,7 @@ fn inherited_dispositions_and_descriptors_are_kept() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     assert!(command.status().unwrap().success());
-    let report = support::wrapper::Report::read(&wrapper.report).expect("ran");
+    let report = crate::support::wrapper::Report::read(&wrapper.report).expect("ran");
     assert!(report.sigpipe_ignored(), "an ignored SIGPIPE stays ignored");
     let mut want = inherited_fds();
     want.push(5);
@@ -809,7 +807,7 @@ fn the_program_is_found_on_path() {
     let dns = dns();
     let mut command = std::process::Command::new(BIN);
     let dir = reporter().parent().unwrap();
-    let outcome = support::wrapper::finish(
+    let outcome = crate::support::wrapper::finish(
         command
             .env_clear()
             .env("PATH", format!("/nonexistent:{}", dir.display()))
@@ -885,7 +883,7 @@ fn held_peak(input: Vec<u8>, last: &str) -> (String, u64) {
             break;
         }
     }
-    let peak = support::memory::anon_kib(child.id()).expect("rmxsmtpd still runs");
+    let peak = crate::support::memory::anon_kib(child.id()).expect("rmxsmtpd still runs");
     let mut stdin = writer.join().expect("writer").expect("all input read");
     stdin.write_all(b"QUIT\r\n").expect("write QUIT");
     drop(stdin);
@@ -1150,7 +1148,7 @@ fn over_a_socket_with(dns: &Responder, source: &str, stderr_too: bool) -> (Strin
     client.read_to_string(&mut said).unwrap();
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr).into_owned();
-    let result = support::wrapper::Report::read(&report)
+    let result = crate::support::wrapper::Report::read(&report)
         .and_then(|r| r.var("RMXRESULT"))
         .unwrap_or_else(|| format!("held: {said}"));
     (log, result)

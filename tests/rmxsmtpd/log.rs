@@ -9,8 +9,6 @@
 //! never touched. That needs root; without it the test says so and steps
 //! aside, and under CI=true it fails instead.
 
-mod support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -18,10 +16,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::again;
-use support::responder::{Behaviour, Responder, Zone};
-use support::temp::TempDir;
-use support::wrapper::{BIN, Report, Wrapper, inherited_fds, reporter};
+use crate::support::again;
+use crate::support::responder::{Behaviour, Responder, Zone};
+use crate::support::temp::TempDir;
+use crate::support::wrapper::{BIN, Report, Wrapper, inherited_fds, reporter};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const ZONE: &str = "100.51.198.in-addr.arpa";
@@ -78,7 +76,7 @@ fn inside(flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
                 &output,
             );
         }
-        _ => support::skip::skip(
+        _ => crate::support::skip::skip(
             &format!("`unshare {}` with mounts inside", flags.join(" ")),
             "run the tests as root",
         ),
