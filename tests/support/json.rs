@@ -21,28 +21,25 @@ impl At for Value {
     fn at(&self, path: &str) -> &Value {
         let pointer: String = path.split('.').map(|key| format!("/{key}")).collect();
         self.pointer(&pointer)
-            .unwrap_or_else(|| panic!("no {path} in {self}"))
+            .unwrap_or_else(|| panic!("no {path} in the JSON"))
     }
 
     fn int(&self, path: &str) -> u64 {
-        let value = self.at(path);
-        value
-            .as_u64()
-            .unwrap_or_else(|| panic!("{path}: not a count: {value}"))
+        read(self, path, "a count", Value::as_u64)
     }
 
     fn text(&self, path: &str) -> &str {
-        let value = self.at(path);
-        value
-            .as_str()
-            .unwrap_or_else(|| panic!("{path}: not a string: {value}"))
+        read(self, path, "a string", Value::as_str)
     }
 
     fn len(&self, path: &str) -> usize {
-        let value = self.at(path);
-        value
-            .as_array()
-            .unwrap_or_else(|| panic!("{path}: not an array: {value}"))
-            .len()
+        read(self, path, "an array", Value::as_array).len()
     }
+}
+
+/// The value at `path` in `json`, read as `kind` by `as_kind`; the test
+/// fails if it is not one.
+fn read<'a, T>(json: &'a Value, path: &str, kind: &str, as_kind: fn(&'a Value) -> Option<T>) -> T {
+    let value = json.at(path);
+    as_kind(value).unwrap_or_else(|| panic!("{path}: not {kind}: {value}"))
 }
