@@ -19,7 +19,10 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 /// The reporter (tests/support/report_main.rs), which cargo builds as the
 /// example `reporter` beside this test binary: it is PROFILE/deps/NAME-HASH,
 /// the examples are in PROFILE/examples. `cargo test` builds the examples;
-/// `cargo test --test NAME` alone does not, hence the message.
+/// `cargo test --test NAME` alone does not. Without it the whole test
+/// binary stops at once, saying what to run: every test that needs it
+/// would fail alike, and a property test would keep its failure as a seed
+/// in tests/proptest-regressions.
 pub fn reporter() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -29,12 +32,17 @@ pub fn reporter() -> &'static Path {
             .and_then(Path::parent)
             .expect("PROFILE/deps/NAME");
         let reporter = profile.join("examples/reporter");
-        assert!(
-            reporter.is_file(),
-            "no reporter at {}: `cargo test` builds it with the examples; \
-             before `cargo test --test NAME` alone, run `cargo build --example reporter`",
-            reporter.display()
-        );
+        if !reporter.is_file() {
+            // Straight to stderr: libtest shows what a test prints only
+            // when the test ends, and this one will not.
+            let _ = writeln!(
+                std::io::stderr(),
+                "no reporter at {}: `cargo test` builds it with the examples; \
+                 before `cargo test --test NAME` alone, run `cargo build --example reporter`",
+                reporter.display()
+            );
+            std::process::exit(101);
+        }
         reporter
     })
 }
