@@ -105,8 +105,8 @@ PROGRAMS = rmxsmtpd rmxcheck rmxpolicyd rmxreport
 MAN1_PAGES = man/rmxcheck.1 man/rmxreport.1
 MAN8_PAGES = man/rmxsmtpd.8 man/rmxpolicyd.8
 
-# Installs what is already built, without cargo (tests/install.rs runs it
-# with BINARIES pointing at the binaries of `cargo test`).
+# Installs what is already built, without cargo (tests/tree/install.rs runs
+# it with BINARIES pointing at the binaries of `cargo test`).
 install-files:
 	@test -x '$(BINARIES)/rmxsmtpd' || { echo 'make install: nothing built and no cargo on PATH: run make first' >&2; exit 111; }
 	install -d $(BINDIR) $(MAN1DIR) $(MAN8DIR)
@@ -144,12 +144,14 @@ soak:
 
 # rmxsmtpd built for musl, whose C library has no start-up hook that hands
 # argv to Rust's standard library, run through the argument tests. Not in
-# CI: it needs `rustup target add x86_64-unknown-linux-musl`.
+# CI: it needs `rustup target add x86_64-unknown-linux-musl`. A test target
+# run alone gets no examples built, and the tests' reporter is one.
 MUSL = x86_64-unknown-linux-musl
 .PHONY: check-musl
 check-musl:
 	$(CARGO) build --bin rmxsmtpd --target $(MUSL)
-	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test argv
+	$(CARGO) build --example reporter
+	RMXSMTPD_BIN=target/$(MUSL)/debug/rmxsmtpd $(CARGO) test --test rmxsmtpd argv::
 
 # rmxsmtpd against rblsmtpd, then Postfix with and without rmxpolicyd,
 # then rmxreport against mawk and gawk over a generated log, side by side;

@@ -1,7 +1,7 @@
 //! The demo's scenes: a zone and the few lines of DNS server that answer
 //! for it, three clients, and what each one saw. Shared by the `demo`
-//! example and by tests/examples.rs, which plays them against the rmxsmtpd
-//! that `cargo test` built, so the demo cannot go stale.
+//! example and by tests/tree/examples.rs, which plays them against the
+//! rmxsmtpd that `cargo test` built, so the demo cannot go stale.
 
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};

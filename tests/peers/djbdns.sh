@@ -1,8 +1,8 @@
 #!/bin/sh
-# tests/peers.rs runs this inside `unshare --pid --fork --kill-child -m -n`:
-# a network namespace with loopback only, where tinydns serves
+# The tests of tests/peers/ run this inside `unshare --pid --fork
+# --kill-child -m -n`: a network namespace with loopback only, where tinydns serves
 # tests/peers/data on 127.0.0.2:53 and dnscache resolves it on
-# 127.0.0.53:53. Once dnscache answers, it runs the scenario's script, then
+# 127.0.0.53:53. Once dnscache answers, it runs the test's script, then
 # stops both servers. The namespaces vanish with this script.
 # usage: djbdns.sh SCRIPT
 set -eu

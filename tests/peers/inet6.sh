@@ -1,8 +1,8 @@
 #!/bin/sh
-# Scenario 6 of tests/peers.rs, run by djbdns.sh: openbsd-inetd accepts on
-# [::1]:25 (rmxsmtpd with its default prefixes) and [::1]:26 (rmxsmtpd -6 48)
-# and runs smtpd.run; swaks connects from ::1 to each. Transcripts go to
-# @DIR@/swaks-25 and @DIR@/swaks-26.
+# ipv6_end_to_end of tests/peers/rmxsmtpd.rs, run by djbdns.sh: openbsd-inetd
+# accepts on [::1]:25 (rmxsmtpd with its default prefixes) and [::1]:26
+# (rmxsmtpd -6 48) and runs smtpd.run; swaks connects from ::1 to each.
+# Transcripts go to @DIR@/swaks-25 and @DIR@/swaks-26.
 set -eu
 # inetd writes /run/inetd.pid; keep that off the host.
 mount -t tmpfs tmpfs /run

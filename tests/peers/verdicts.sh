@@ -1,7 +1,8 @@
 #!/bin/sh
-# Scenario 1 of tests/peers.rs, run by djbdns.sh: rmxsmtpd, with no
-# DNSCACHEIP, finds dnscache through /etc/resolv.conf, for each line
-# "N CLIENT [OPTION...]" of @DIR@/cases. N.out and N.err keep what it wrote.
+# djbdns_found_through_resolv_conf of tests/peers/rmxsmtpd.rs, run by
+# djbdns.sh: rmxsmtpd, with no DNSCACHEIP, finds dnscache through
+# /etc/resolv.conf, for each line "N CLIENT [OPTION...]" of @DIR@/cases.
+# N.out and N.err keep what it wrote.
 set -eu
 mount --bind @DIR@/resolv.conf /etc/resolv.conf
 while read -r n client options; do

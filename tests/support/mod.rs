@@ -2,6 +2,7 @@
 //! of them, hence the blanket allowance below.
 #![allow(dead_code)]
 
+pub mod again;
 pub mod inside;
 pub mod json;
 pub mod memory;

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A fresh directory under the target's temporary directory, named after
 /// `tag`: removed when dropped, kept (and named on stderr) when the test
-/// is failing, for a look.
+/// is failing, for a look. The tempfile crate's TempDir would remove a
+/// failing test's files too, and a wrapper to keep them would be as long
+/// as this.
 pub struct TempDir(PathBuf);
 
 impl TempDir {

@@ -16,26 +16,34 @@ use super::temp::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 
-/// The reporter (tests/support/report_main.rs), compiled once per test binary.
+/// The reporter (tests/support/report_main.rs), which cargo builds as the
+/// example `reporter` beside this test binary: it is PROFILE/deps/NAME-HASH,
+/// the examples are in PROFILE/examples. `cargo test` builds the examples;
+/// `cargo test --test NAME` alone does not. Without it the whole test
+/// binary stops at once, saying what to run: every test that needs it
+/// would fail alike, and a property test would keep its failure as a seed
+/// in tests/proptest-regressions.
 pub fn reporter() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/report_main.rs");
-        let exe = dir.join("rmx-reporter");
-        // The pid in the stem: rustc names its temporary files after it, and
-        // the test binary that runs inside namespaces builds one meanwhile.
-        let partial = dir.join(format!("rmx-reporter-{}.partial", std::process::id()));
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let status = Command::new(rustc)
-            .args(["--edition", "2024", "-O", "-o"])
-            .arg(&partial)
-            .arg(&source)
-            .status()
-            .expect("run rustc");
-        assert!(status.success(), "the reporter compiles");
-        std::fs::rename(&partial, &exe).expect("move the reporter into place");
-        exe
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("PROFILE/deps/NAME");
+        let reporter = profile.join("examples/reporter");
+        if !reporter.is_file() {
+            // Straight to stderr: libtest shows what a test prints only
+            // when the test ends, and this one will not.
+            let _ = writeln!(
+                std::io::stderr(),
+                "no reporter at {}: `cargo test` builds it with the examples; \
+                 before `cargo test --test NAME` alone, run `cargo build --example reporter`",
+                reporter.display()
+            );
+            std::process::exit(101);
+        }
+        reporter
     })
 }
 

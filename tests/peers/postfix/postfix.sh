@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/postfix.rs runs this through tests/peers/djbdns.sh, inside new PID,
+# tests/peers/postfix.rs runs this through tests/peers/djbdns.sh, inside new PID,
 # mount and network namespaces where tinydns and dnscache serve the test
 # zones. It lays the unpacked postfix package over /usr, the test's etc/
 # over /etc (passwd and group with the postfix users, resolv.conf, and

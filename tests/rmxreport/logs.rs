@@ -7,8 +7,6 @@
 //! A missing peer skips the test with a line that says what to install;
 //! under CI=true it fails instead.
 
-mod support;
-
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, UdpSocket};
@@ -17,10 +15,10 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::json;
-use support::responder::{Responder, Zone};
-use support::skip::need;
-use support::temp::free_port;
+use crate::support::json::{At, Value};
+use crate::support::responder::{Responder, Zone};
+use crate::support::skip::need;
+use crate::support::temp::free_port;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
@@ -257,7 +255,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{writer}: {out:?}");
-        let got = json::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
         let at = |path: &str| got.int(path);
         let r = "totals.results";
         // And three probe connections from 127.0.0.1 (one per server,

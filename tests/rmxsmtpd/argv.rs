@@ -12,27 +12,25 @@
 //! `RMXSMTPD_BIN` names another rmxsmtpd binary to run instead of the one
 //! cargo built (`make check-musl` gives a build for musl).
 
-mod support;
-
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use crate::support::temp::TempDir;
+use crate::support::wrapper::{Report, reporter};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use rmxsmtpd::argv::{self, Options, PROGRAM};
 use rmxsmtpd::cli::Error;
-use support::temp::TempDir;
-use support::wrapper::{Report, reporter};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn rmxsmtpd() -> OsString {
-    std::env::var_os("RMXSMTPD_BIN").unwrap_or_else(|| support::wrapper::BIN.into())
+    std::env::var_os("RMXSMTPD_BIN").unwrap_or_else(|| crate::support::wrapper::BIN.into())
 }
 
 /// An argument's bytes: anything but NUL, which no argument can hold, and

@@ -8,8 +8,6 @@
 //! largest anonymous memory (RssAnon) while it runs and holds it under `PEAK_BOUND_KIB`,
 //! and sees the process end.
 
-mod support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::OwnedFd;
@@ -20,6 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::support::memory::Peak;
+use crate::support::responder::{Behaviour, Responder, Zone};
+use crate::support::wrapper::Wrapper;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -29,9 +30,6 @@ use rmxsmtpd::dns::{self, Config};
 use rmxsmtpd::findings::{Addrs, Findings, List, MAX_EXCHANGES};
 use rmxsmtpd::names::Prefixes;
 use rmxsmtpd::verdict::Outcome;
-use support::memory::Peak;
-use support::responder::{Behaviour, Responder, Zone};
-use support::wrapper::Wrapper;
 
 // ---- DNS adversaries ----------------------------------------------------
 
@@ -281,7 +279,7 @@ fn a_reply_after_the_deadline_is_ignored() {
 }
 
 /// A lookup under `-T 1` that timed out, and ended `within` its start.
-fn assert_timed_out_after_1_s(outcome: &support::wrapper::Outcome, within: Duration) {
+fn assert_timed_out_after_1_s(outcome: &crate::support::wrapper::Outcome, within: Duration) {
     assert_eq!(
         outcome.result().as_deref(),
         Some("temperror"),

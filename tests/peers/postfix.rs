@@ -6,15 +6,13 @@
 //! Debian's postfix conflicts with exim, which other tests use, so it is
 //! not installed: its package, fetched into target/debs by `apt-get
 //! download postfix` (.ci/run does it), is unpacked and laid over /usr
-//! inside new PID, mount and network namespaces (tests/postfix/postfix.sh).
+//! inside new PID, mount and network namespaces (tests/peers/postfix/postfix.sh).
 //! Nothing on the host changes; every socket is on the namespace's loopback.
-
-mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use support::inside::{self, ROOT, sh};
+use crate::support::inside::{self, ROOT, sh};
 
 const POLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
 /// The zones (tests/peers/data): 127.0.0.0/24 lists 127.0.0.5 and
@@ -28,7 +26,7 @@ const TEXT: &str = "Your IP [127.0.0.9] is not listed in Reverse MX! Contact you
 /// Whether this machine can run Postfix here; if not, the test skips
 /// (a failure under CI=true).
 fn ready() -> Option<PathBuf> {
-    let mut ready = support::skip::need_root();
+    let mut ready = crate::support::skip::need_root();
     for (program, package) in [
         ("unshare", "util-linux"),
         ("ip", "iproute2"),
@@ -40,7 +38,7 @@ fn ready() -> Option<PathBuf> {
         ("swaks", "swaks"),
         ("perl", "perl-base"),
     ] {
-        ready &= support::skip::need(program, package);
+        ready &= crate::support::skip::need(program, package);
     }
     let debs = Path::new(ROOT).join("target/debs");
     let deb = fs::read_dir(&debs).ok().and_then(|dir| {
@@ -52,7 +50,7 @@ fn ready() -> Option<PathBuf> {
         })
     });
     if deb.is_none() {
-        support::skip::skip(
+        crate::support::skip::skip(
             "target/debs/postfix_*.deb",
             "mkdir -p target/debs && cd target/debs && apt-get download postfix",
         );
@@ -108,7 +106,7 @@ fn postfix(deb: &Path, options: &str, nameserver: &str, sends: &[(&str, &str)]) 
          echo 'nameserver {nameserver}' >'{d}/etc/resolv.conf' && \
          mkdir -p '{d}/data' '{d}/spool' && chown 64990 '{d}/data' && mkdir -m 1777 '{d}/mail'"
     ));
-    let fixtures = Path::new(ROOT).join("tests/postfix");
+    let fixtures = Path::new(ROOT).join("tests/peers/postfix");
     let examples = Path::new(ROOT).join("examples/postfix");
     let conf = |name: &str| {
         let mut text = fs::read_to_string(fixtures.join(name)).unwrap();

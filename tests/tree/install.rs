@@ -8,12 +8,10 @@
 //! `make`, `make install` runs for real in a copy of the tree that holds a
 //! release directory and no cargo or rustc anywhere on PATH.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::temp::TempDir;
+use crate::support::temp::TempDir;
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
@@ -303,7 +301,7 @@ fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::proces
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     for tool in ["make", "sh", "sed", "install", "find", "head"] {
-        let found = support::skip::find(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
+        let found = crate::support::skip::find(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
         std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
     }
     let output = Command::new("make")

@@ -2,16 +2,14 @@
 //! examples/exim/rmx.acl included as shipped, rmxpolicyd behind tcpserver
 //! through examples/exim/run as shipped, tinydns and dnscache in front of
 //! the test zones (tests/peers/data), inside namespaces
-//! (tests/exim/exim.sh). Exim's host-checking mode (-bh) shows the refusal
+//! (tests/peers/exim/exim.sh). Exim's host-checking mode (-bh) shows the refusal
 //! at RCPT; a real delivery through Exim listening on loopback, with swaks,
 //! for a listed and an unlisted client.
-
-mod support;
 
 use std::fs;
 use std::path::Path;
 
-use support::inside::{self, ROOT, sh};
+use crate::support::inside::{self, ROOT, sh};
 
 const POLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
 /// The zones (tests/peers/data): 127.0.0.0/24 lists 127.0.0.5 and 127.0.0.6.
@@ -53,7 +51,7 @@ fn reply(lines: &str, prefix: &str, code: &str) -> Option<String> {
 }
 
 fn ready() -> bool {
-    let mut ready = support::skip::need_root();
+    let mut ready = crate::support::skip::need_root();
     for (program, package) in [
         ("unshare", "util-linux"),
         ("ip", "iproute2"),
@@ -65,7 +63,7 @@ fn ready() -> bool {
         ("exim", "exim4-daemon-light"),
         ("swaks", "swaks"),
     ] {
-        ready &= support::skip::need(program, package);
+        ready &= crate::support::skip::need(program, package);
     }
     ready
 }
@@ -82,7 +80,7 @@ fn exim_refuses_at_rcpt_through_the_shipped_acl() {
         "mkdir -p '{d}/spool' && mkdir '{d}/mail' && chown nobody:nogroup '{d}/mail' && \
          echo 'nameserver 127.0.0.53' >'{d}/resolv.conf'"
     ));
-    let fixtures = Path::new(ROOT).join("tests/exim");
+    let fixtures = Path::new(ROOT).join("tests/peers/exim");
     inside::render(&fixtures.join("exim.conf"), &dir.join("exim.conf"), dir);
     fs::write(dir.join("sends"), format!("{LISTED}\n{UNLISTED}\n")).unwrap();
     inside::run(

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/exim.rs runs this through tests/peers/djbdns.sh, inside new PID,
+# tests/peers/exim.rs runs this through tests/peers/djbdns.sh, inside new PID,
 # mount and network namespaces where tinydns and dnscache serve the test
 # zones. rmxpolicyd runs behind tcpserver through examples/exim/run, as
 # shipped, from a /usr overlay that holds it at /usr/local/bin, and finds

@@ -4,21 +4,36 @@
 //! (tests/skip); tests/summary turns cargo's count and those lines into the
 //! true count at the end of the run. Under CI=true a skip fails.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::temp::TempDir;
+use crate::support::again;
+use crate::support::temp::TempDir;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const LINE: &str = "SKIP: skip_probe: needs rmx-no-such-tool (apt-get install rmx-no-such-package)";
+
+/// The probe's full name, as libtest gives it and its skip line shows it:
+/// this module's path less the crate's name, then the function's.
+fn probe_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::skip_probe"),
+        None => "skip_probe".to_string(),
+    }
+}
+
+/// The probe's skip line.
+fn probe_line() -> String {
+    format!(
+        "SKIP: {}: needs rmx-no-such-tool (apt-get install rmx-no-such-package)",
+        probe_name()
+    )
+}
 
 /// Run only by the tests below, in a child whose PATH lacks the tool.
 #[test]
 #[ignore = "run by a_test_that_lacks_a_program_is_seen_and_counted"]
 fn skip_probe() {
-    assert!(!support::skip::need(
+    assert!(!crate::support::skip::need(
         "rmx-no-such-tool",
         "rmx-no-such-package"
     ));
@@ -27,9 +42,8 @@ fn skip_probe() {
 /// This test binary running `skip_probe` alone, with an empty PATH, its
 /// skips written to `skips`, CI set to `ci` or not set.
 fn probe(skips: &Path, ci: Option<&str>) -> Output {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = again::command(&probe_name(), &[]);
     command
-        .args(["--exact", "skip_probe", "--ignored", "--test-threads=1"])
         .env("PATH", "")
         .env("RMX_SKIPS", skips)
         .env_remove("CI");
@@ -58,6 +72,7 @@ fn summary(dir: &TempDir, output: &str, skips: &Path) -> String {
 
 #[test]
 fn a_test_that_lacks_a_program_is_seen_and_counted() {
+    let line = probe_line();
     let dir = TempDir::new("skips");
     let skips = dir.join("skips");
     let child = probe(&skips, None);
@@ -65,16 +80,16 @@ fn a_test_that_lacks_a_program_is_seen_and_counted() {
     let stdout = text(&child.stdout);
     // Passed, as far as cargo can tell; seen on stderr all the same.
     assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
-    assert_eq!(text(&child.stderr), format!("{LINE}\n"));
+    assert_eq!(text(&child.stderr), format!("{line}\n"));
     assert_eq!(
         std::fs::read_to_string(&skips).unwrap(),
-        format!("{LINE}\n")
+        format!("{line}\n")
     );
     // The end of the run: the line again, what to install, the true count.
     assert_eq!(
         summary(&dir, &stdout, &skips),
         format!(
-            "{LINE}\n\
+            "{line}\n\
              skipped 1 check; to run them: apt-get install rmx-no-such-package\n\
              0 passed, 0 failed, 1 skipped\n"
         )
@@ -83,13 +98,14 @@ fn a_test_that_lacks_a_program_is_seen_and_counted() {
 
 #[test]
 fn under_ci_a_test_that_lacks_a_program_fails() {
+    let line = probe_line();
     let dir = TempDir::new("skips-ci");
     let skips = dir.join("skips");
     let child = probe(&skips, Some("true"));
     assert!(!child.status.success(), "{child:?}");
     let stdout = text(&child.stdout);
     assert!(
-        stdout.contains(&format!("{LINE}; with CI=true that is a failure")),
+        stdout.contains(&format!("{line}; with CI=true that is a failure")),
         "{stdout}"
     );
     assert!(!skips.exists());
@@ -108,6 +124,7 @@ fn lint_skip(skips: &Path, ci: &str) -> Output {
 #[test]
 fn a_lint_that_lacks_its_tool_is_seen_and_counted_apart_from_the_tests() {
     const LINT: &str = "SKIP: make lint-man: needs mandoc (apt-get install mandoc)";
+    let (line, probe) = (probe_line(), probe_name());
     let dir = TempDir::new("skips-lint");
     let skips = dir.join("skips");
     let run = lint_skip(&skips, "");
@@ -118,7 +135,7 @@ fn a_lint_that_lacks_its_tool_is_seen_and_counted_apart_from_the_tests() {
     std::fs::write(
         &skips,
         format!(
-            "{}{LINE}\n{LINE}\nSKIP: skip_probe: needs nsd (apt-get install nsd)\n",
+            "{}{line}\n{line}\nSKIP: {probe}: needs nsd (apt-get install nsd)\n",
             std::fs::read_to_string(&skips).unwrap()
         ) + "SKIP: other: needs root (run the tests as root)\n",
     )

@@ -8,8 +8,6 @@
 //! A missing peer program prints a line saying what to install and ends the
 //! test; under CI=true it fails the test instead.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -17,11 +15,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::responder;
-use support::skip::{find, need, skip};
-use support::temp::{TempDir, free_port};
+use crate::support::responder;
+use crate::support::skip::{find, need, skip};
+use crate::support::temp::{TempDir, free_port};
 
-#[path = "../examples/demo/scenes.rs"]
+#[path = "../../examples/demo/scenes.rs"]
 mod scenes;
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
@@ -1025,9 +1023,9 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                     // make check runs the demo; CI runs make check.
                     "make demo" => assert!(check.split_whitespace().any(|t| t == "demo")),
                     "make check" => assert!(read(&root().join(".ci/run")).contains("make check")),
-                    // tests/install.rs
+                    // tests/tree/install.rs
                     "make install PREFIX=/usr/local" => {}
-                    // tests/rmxreport.rs runs these, and compares the report with
+                    // tests/rmxreport/figures.rs runs these, and compares the report with
                     // examples/rmxreport/week.txt.
                     "cc -O2 -o genlog bench/genlog.c"
                     | "./genlog 12000 300 7 1795392000 > week.log"
@@ -1038,7 +1036,13 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                     c if c.starts_with("cargo test --test ") => {
                         let target = &c["cargo test --test ".len()..];
                         let file = root().join(format!("tests/{target}.rs"));
-                        assert!(file.exists(), "README: {c}: no {}", file.display());
+                        let dir = root().join(format!("tests/{target}/main.rs"));
+                        assert!(
+                            file.exists() || dir.exists(),
+                            "README: {c}: no {} or {}",
+                            file.display(),
+                            dir.display()
+                        );
                         assert!(makefile.contains("{ $(CARGO) test 2>&1;"));
                     }
                     other => panic!("README command {other:?} is run by no test"),

@@ -1,18 +1,16 @@
 //! End to end among the real programs that rmxsmtpd's users run:
 //! djbdns, nsd and unbound for DNS; tcpserver with tcprules, and
 //! openbsd-inetd, as connection servers; swaks as the client and exim as the
-//! SMTP daemon. This file owns the six scenarios; tests/peers/ holds their
-//! zone data, configurations, and the scripts that run inside namespaces.
+//! SMTP daemon. tests/peers/ holds the zone data, configurations, and the
+//! scripts that run inside namespaces.
 //!
 //! Everything talks over loopback. What binds port 53
 //! or must read /etc/resolv.conf runs inside `unshare -m -n`, on a loopback
 //! of its own; the rest listens on 127.0.0.1 at free ports. Every server is
 //! a child of the test, stopped by its PID and waited for.
 //!
-//! A missing peer skips its scenario with a line that says what to install;
-//! under CI=true it fails the scenario instead.
-
-mod support;
+//! A missing peer skips its test with a line that says what to install;
+//! under CI=true it fails the test instead.
 
 use std::fs;
 use std::io::Read;
@@ -23,11 +21,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::support::temp::{TempDir, free_port};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rmxsmtpd::dns::Question;
 use rmxsmtpd::dns::wire::query;
-use support::temp::{TempDir, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers");
@@ -38,9 +36,9 @@ const START: Duration = Duration::from_secs(20);
 /// How long anything that must end may take: a client's session, a script.
 const RUN: Duration = Duration::from_secs(60);
 
-// ---- Which peers a scenario needs -----------------------------------------
+// ---- Which peers a test needs ---------------------------------------------
 
-/// A file a scenario needs (a program on PATH, or an absolute path), and
+/// A file a test needs (a program on PATH, or an absolute path), and
 /// the Debian package that ships it.
 type Peer = (&'static str, &'static str);
 
@@ -71,23 +69,23 @@ const SWAKS_IPV6: &[Peer] = &[(
     "libio-socket-inet6-perl",
 )];
 
-/// Whether this machine can run the current scenario, which needs `peers`,
+/// Whether this machine can run the current test, which needs `peers`,
 /// and root if `root` (for namespaces, port 53, and exim's own
 /// configuration). If not, it skips, saying what is missing (a failure
 /// under CI=true).
 fn ready(root: bool, peers: &[&[Peer]]) -> bool {
-    let mut ready = !root || support::skip::need_root();
+    let mut ready = !root || crate::support::skip::need_root();
     for &(file, package) in peers.iter().copied().flatten() {
-        ready &= support::skip::need(file, package);
+        ready &= crate::support::skip::need(file, package);
     }
     ready
 }
 
 // ---- Files, commands, servers ---------------------------------------------
 
-/// A scenario's own directory, which exim, delivering as nobody, can reach.
-fn scenario_dir(scenario: &str) -> TempDir {
-    let dir = TempDir::new(&format!("peers-{scenario}"));
+/// A test's own directory, which exim, delivering as nobody, can reach.
+fn own_dir(tag: &str) -> TempDir {
+    let dir = TempDir::new(&format!("peers-{tag}"));
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
@@ -203,7 +201,7 @@ fn stop(child: &mut Child) {
     }
 }
 
-/// A server started by a scenario, stopped by its PID when dropped.
+/// A server started by a test, stopped by its PID when dropped.
 struct Daemon {
     child: Child,
     log: PathBuf,
@@ -739,17 +737,17 @@ impl Smtp {
     }
 }
 
-// ---- The scenarios ---------------------------------------------------------
+// ---- The tests -------------------------------------------------------------
 
-/// 1. tinydns serves the zones, dnscache resolves them, and rmxsmtpd finds
-///    dnscache through /etc/resolv.conf (a file bind-mounted over it in a
-///    mount namespace), with DNSCACHEIP unset.
+/// tinydns serves the zones, dnscache resolves them, and rmxsmtpd finds
+/// dnscache through /etc/resolv.conf (a file bind-mounted over it in a mount
+/// namespace), with DNSCACHEIP unset.
 #[test]
-fn scenario_1_djbdns_found_through_resolv_conf() {
+fn djbdns_found_through_resolv_conf() {
     if !ready(true, &[NAMESPACES, DJBDNS]) {
         return;
     }
-    let scratch = scenario_dir("1");
+    let scratch = own_dir("resolv-conf");
     fs::write(scratch.join("resolv.conf"), "nameserver 127.0.0.53\n").unwrap();
     let mut cases = String::new();
     for (n, (client, options, ..)) in VERDICTS.iter().enumerate() {
@@ -771,15 +769,15 @@ fn scenario_1_djbdns_found_through_resolv_conf() {
     assert!(tinydns.contains(" 000f 0.0.127.in-addr.arpa"), "{tinydns}");
 }
 
-/// 2. tcpserver runs rmxsmtpd in front of exim. swaks from a listed address
-///    delivers a message into the mailbox; from an unlisted one it gets the
-///    451 at RCPT, and nothing arrives.
+/// tcpserver runs rmxsmtpd in front of exim. swaks from a listed address
+/// delivers a message into the mailbox; from an unlisted one it gets the 451
+/// at RCPT, and nothing arrives.
 #[test]
-fn scenario_2_tcpserver_swaks_exim() {
+fn tcpserver_swaks_exim_deliver_the_listed_and_refuse_the_unlisted() {
     if !ready(true, &[TCPSERVER, NSD, MAIL]) {
         return;
     }
-    let scratch = scenario_dir("2");
+    let scratch = own_dir("tcpserver");
     let smtp = Smtp::tcpserver(&scratch, None);
 
     let refused = send(smtp.port, "127.0.0.9");
@@ -798,16 +796,16 @@ fn scenario_2_tcpserver_swaks_exim() {
     assert!(!mailbox.contains("127.0.0.9"), "{mailbox}");
 }
 
-/// 3. tcprules: RMXSMTPD="" skips one unlisted client and RELAYCLIENT
-///    another; both reach exim, and the log says skip. RMXSMTPD with a text
-///    refuses a third without a lookup; an unlisted client without a rule is
-///    still refused.
+/// tcprules: RMXSMTPD="" skips one unlisted client and RELAYCLIENT another;
+/// both reach exim, and the log says skip. RMXSMTPD with a text refuses a
+/// third without a lookup; an unlisted client without a rule is still
+/// refused.
 #[test]
-fn scenario_3_tcprules_skip() {
+fn tcprules_skip_or_refuse_without_a_lookup() {
     if !ready(true, &[TCPSERVER, NSD, MAIL]) {
         return;
     }
-    let scratch = scenario_dir("3");
+    let scratch = own_dir("tcprules");
     let smtp = Smtp::tcpserver(&scratch, Some("tcp.smtp"));
 
     for source in ["127.0.0.7", "127.0.0.8"] {
@@ -828,15 +826,15 @@ fn scenario_3_tcprules_skip() {
     assert_eq!(messages(&read(&scratch, "mail/inbox")), 2);
 }
 
-/// 4. openbsd-inetd sets no TCPREMOTEIP: rmxsmtpd finds the client with
-///    getpeername, and the verdict is right for a listed and an unlisted
-///    source address.
+/// openbsd-inetd sets no TCPREMOTEIP: rmxsmtpd finds the client with
+/// getpeername, and the verdict is right for a listed and an unlisted source
+/// address.
 #[test]
-fn scenario_4_inetd_getpeername() {
+fn under_inetd_the_client_is_found_with_getpeername() {
     if !ready(true, &[INETD, NSD, MAIL]) {
         return;
     }
-    let scratch = scenario_dir("4");
+    let scratch = own_dir("inetd");
     let smtp = Smtp::inetd(&scratch);
 
     let accepted = send(smtp.port, "127.0.0.5");
@@ -848,15 +846,16 @@ fn scenario_4_inetd_getpeername() {
     smtp.assert_logged(&format!("127.0.0.9 fail {SLASH24} reject: 451 4.7.1"));
 }
 
-/// 5. nsd (authoritative) and unbound (a caching resolver in front of it)
-///    serve the same zones as scenario 1's djbdns, in replies of another
-///    shape, and rmxsmtpd reaches the same verdicts through each.
+/// nsd (authoritative) and unbound (a caching resolver in front of it) serve
+/// the same zones as djbdns does in `djbdns_found_through_resolv_conf`, in
+/// replies of another shape, and rmxsmtpd reaches the same verdicts through
+/// each.
 #[test]
-fn scenario_5_nsd_and_unbound_agree_with_djbdns() {
+fn nsd_and_unbound_agree_with_djbdns() {
     if !ready(false, &[NSD, UNBOUND]) {
         return;
     }
-    let scratch = scenario_dir("5");
+    let scratch = own_dir("nsd-unbound");
     let (_nsd, nsd) = start_nsd(&scratch);
     let (_unbound, unbound) = start_unbound(&scratch, nsd);
 
@@ -921,18 +920,18 @@ fn scenario_5_nsd_and_unbound_agree_with_djbdns() {
     }
 }
 
-/// 6. IPv6 from end to end: inside namespaces, with djbdns serving ip6.arpa
-///    lists (AAAA records as tinydns generic lines), openbsd-inetd accepts
-///    swaks's connections from ::1. Against the /64 list, which names ::1,
-///    the message is delivered; against the /48 list alone, the session is
-///    held and RCPT refused.
+/// IPv6 from end to end: inside namespaces, with djbdns serving ip6.arpa
+/// lists (AAAA records as tinydns generic lines), openbsd-inetd accepts
+/// swaks's connections from ::1. Against the /64 list, which names ::1, the
+/// message is delivered; against the /48 list alone, the session is held and
+/// RCPT refused.
 #[test]
-fn scenario_6_ipv6_end_to_end() {
+fn ipv6_end_to_end() {
     let peers = [NAMESPACES, DJBDNS, INETD, MAIL, SWAKS_IPV6];
     if !ready(true, &peers) {
         return;
     }
-    let scratch = scenario_dir("6");
+    let scratch = own_dir("ipv6");
     exim(&scratch);
     let mut inetd = String::new();
     for (port, options) in [("25", ""), ("26", "-6 48")] {

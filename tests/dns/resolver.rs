@@ -3,17 +3,15 @@
 //! forgeries and garbage, the three kinds of answer, the deadline, many
 //! queries at once, and random query ids.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::responder::{Behaviour, DeadServer, Responder, Zone};
 use hickory_proto::op::{Message, MessageType, OpCode, Query};
 use hickory_proto::rr::rdata::{A, MX};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use rmxsmtpd::dns::{Answer, Config, EDNS_PAYLOAD, Error, Resolver};
-use support::responder::{Behaviour, DeadServer, Responder, Zone};
 
 const ZONE: &str = "100.51.198.in-addr.arpa";
 
@@ -91,7 +89,7 @@ fn a_dead_first_server_then_the_second_answers() {
 #[test]
 fn a_closed_port_is_passed_over_at_once() {
     let dns = Responder::start(zone());
-    let (outcome, elapsed) = ask_mx(&[support::responder::closed_port(), dns.addr()]);
+    let (outcome, elapsed) = ask_mx(&[crate::support::responder::closed_port(), dns.addr()]);
     assert_eq!(outcome, Ok(the_mx()));
     assert!(
         elapsed < Duration::from_millis(900),
@@ -376,7 +374,7 @@ fn assert_spread(what: &str, ids: &[u16], most: usize) {
 }
 
 /// The ids of the queries the responder got, in order of arrival.
-fn ids(log: &[support::responder::QueryLog]) -> Vec<u16> {
+fn ids(log: &[crate::support::responder::QueryLog]) -> Vec<u16> {
     log.iter().map(|q| q.id).collect()
 }
 

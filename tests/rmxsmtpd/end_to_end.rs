@@ -1,17 +1,15 @@
 //! The rmxsmtpd binary end to end, against the scriptable DNS responder and
-//! around the reporter program (rmxsmtpd(8)): every row of the
-//! results table, the seed's scenarios, list shapes, exec hygiene, the held
-//! session, temperror and usage errors.
-
-mod support;
+//! around the reporter program (rmxsmtpd(8)): every row of the results
+//! table, the clients of a network that lists two MTAs, list shapes, exec
+//! hygiene, the held session, temperror and usage errors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::responder::{Behaviour, DeadServer, Responder, Zone};
-use support::wrapper::{BIN, Outcome, Wrapper, inherited_fds, reporter};
+use crate::support::responder::{Behaviour, DeadServer, Responder, Zone};
+use crate::support::wrapper::{BIN, Outcome, Wrapper, inherited_fds, reporter};
 
 const LISTED: &str = "198.51.100.5";
 const UNLISTED: &str = "198.51.100.10";
@@ -19,8 +17,8 @@ const UNPUBLISHED: &str = "203.0.113.7";
 const ZONE: &str = "100.51.198.in-addr.arpa";
 const REFUSAL: &str = "451 4.7.1 Your IP [198.51.100.10] is not listed in Reverse MX! Contact your mail or your network administrator.";
 
-/// The proposal's example: network 198.51.100.0/24 lists two MTAs.
-fn seed_zone() -> Zone {
+/// Network 198.51.100.0/24 lists two MTAs, at .5 and .6.
+fn two_mtas_listed() -> Zone {
     Zone::new()
         .mx(ZONE, 10, "mx1.example.net")
         .mx(ZONE, 20, "mx2.example.net")
@@ -29,7 +27,7 @@ fn seed_zone() -> Zone {
 }
 
 fn dns() -> Responder {
-    Responder::start(seed_zone())
+    Responder::start(two_mtas_listed())
 }
 
 fn run(dns: &Responder, client: &str, options: &[&str], input: &[u8]) -> Outcome {
@@ -58,10 +56,10 @@ fn assert_held(outcome: &Outcome, refusal: &str) {
 
 const SMTP: &[u8] = b"HELO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nQUIT\r\n";
 
-// ---- The seed's scenarios -------------------------------------------------
+// ---- A listed MTA, unlisted hosts, an unpublished network -----------------
 
 #[test]
-fn scenario_1_the_listed_mta_is_accepted() {
+fn a_listed_mta_is_accepted() {
     let dns = dns();
     let outcome = run(&dns, LISTED, &[], SMTP);
     assert_exec(&outcome, "pass");
@@ -71,7 +69,7 @@ fn scenario_1_the_listed_mta_is_accepted() {
 }
 
 #[test]
-fn scenario_2_a_virus_infected_pc_is_refused() {
+fn an_unlisted_host_in_a_listed_network_is_refused() {
     let dns = dns();
     let outcome = run(&dns, UNLISTED, &[], SMTP);
     assert_held(&outcome, REFUSAL);
@@ -82,7 +80,7 @@ fn scenario_2_a_virus_infected_pc_is_refused() {
 }
 
 #[test]
-fn scenario_3_a_spammers_own_engine_is_refused_permanently_with_b() {
+fn with_b_an_unlisted_host_is_refused_permanently() {
     let dns = dns();
     let outcome = run(&dns, "198.51.100.66", &["-b"], SMTP);
     let refusal = "554 5.7.1 Your IP [198.51.100.66] is not listed in Reverse MX! \
@@ -98,7 +96,7 @@ fn scenario_3_a_spammers_own_engine_is_refused_permanently_with_b() {
 }
 
 #[test]
-fn scenario_5_an_unpublished_network_is_accepted() {
+fn an_unpublished_network_is_accepted() {
     let dns = dns();
     let outcome = run(&dns, UNPUBLISHED, &[], SMTP);
     assert_exec(&outcome, "none");
@@ -106,7 +104,7 @@ fn scenario_5_an_unpublished_network_is_accepted() {
 }
 
 #[test]
-fn scenario_5_with_s_an_unpublished_network_is_refused() {
+fn with_s_an_unpublished_network_is_refused() {
     let dns = dns();
     let outcome = run(&dns, UNPUBLISHED, &["-s"], SMTP);
     let refusal = "451 4.7.1 Your IP [203.0.113.7] is not listed in Reverse MX! \
@@ -120,7 +118,7 @@ fn scenario_5_with_s_an_unpublished_network_is_refused() {
 }
 
 #[test]
-fn scenario_5_after_the_cut_off_date_an_unpublished_network_is_refused() {
+fn after_the_cut_off_date_an_unpublished_network_is_refused() {
     let dns = dns();
     let outcome = run(&dns, UNPUBLISHED, &["-d", "2004-06-01"], SMTP);
     assert!(outcome.report.is_none(), "{outcome:?}");
@@ -132,7 +130,7 @@ fn scenario_5_after_the_cut_off_date_an_unpublished_network_is_refused() {
 }
 
 #[test]
-fn scenario_5_before_the_cut_off_date_an_unpublished_network_is_accepted() {
+fn before_the_cut_off_date_an_unpublished_network_is_accepted() {
     let dns = dns();
     let outcome = run(&dns, UNPUBLISHED, &["-d", "2999-12-31"], SMTP);
     assert_exec(&outcome, "none");
@@ -615,7 +613,7 @@ fn a_cname_at_the_zone_is_followed() {
 #[test]
 fn the_most_specific_list_wins() {
     // The /16 lists .6; the /24 lists .5. With both asked, the /24 decides.
-    let zone = seed_zone()
+    let zone = two_mtas_listed()
         .mx("51.198.in-addr.arpa", 10, "wide.example.net")
         .a("wide.example.net", "198.51.100.10")
         .a("wide.example.net", "198.51.7.7");
@@ -740,7 +738,7 @@ fn inherited_dispositions_and_descriptors_are_kept() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     assert!(command.status().unwrap().success());
-    let report = support::wrapper::Report::read(&wrapper.report).expect("ran");
+    let report = crate::support::wrapper::Report::read(&wrapper.report).expect("ran");
     assert!(report.sigpipe_ignored(), "an ignored SIGPIPE stays ignored");
     let mut want = inherited_fds();
     want.push(5);
@@ -809,7 +807,7 @@ fn the_program_is_found_on_path() {
     let dns = dns();
     let mut command = std::process::Command::new(BIN);
     let dir = reporter().parent().unwrap();
-    let outcome = support::wrapper::finish(
+    let outcome = crate::support::wrapper::finish(
         command
             .env_clear()
             .env("PATH", format!("/nonexistent:{}", dir.display()))
@@ -885,7 +883,7 @@ fn held_peak(input: Vec<u8>, last: &str) -> (String, u64) {
             break;
         }
     }
-    let peak = support::memory::anon_kib(child.id()).expect("rmxsmtpd still runs");
+    let peak = crate::support::memory::anon_kib(child.id()).expect("rmxsmtpd still runs");
     let mut stdin = writer.join().expect("writer").expect("all input read");
     stdin.write_all(b"QUIT\r\n").expect("write QUIT");
     drop(stdin);
@@ -1150,7 +1148,7 @@ fn over_a_socket_with(dns: &Responder, source: &str, stderr_too: bool) -> (Strin
     client.read_to_string(&mut said).unwrap();
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr).into_owned();
-    let result = support::wrapper::Report::read(&report)
+    let result = crate::support::wrapper::Report::read(&report)
         .and_then(|r| r.var("RMXRESULT"))
         .unwrap_or_else(|| format!("held: {said}"));
     (log, result)

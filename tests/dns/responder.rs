@@ -3,16 +3,14 @@
 //! of reply, CNAME chains, truncation and TCP, each scripted behaviour, the
 //! query log, and prompt shutdown.
 
-mod support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::support::responder::{Behaviour, DeadServer, Responder, Zone, closed_port};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, CNAME, MX};
 use hickory_proto::rr::{Name, RData, RecordType};
-use support::responder::{Behaviour, DeadServer, Responder, Zone, closed_port};
 
 const ZONE: &str = "100.51.198.in-addr.arpa";
 

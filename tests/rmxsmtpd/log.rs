@@ -9,8 +9,6 @@
 //! never touched. That needs root; without it the test says so and steps
 //! aside, and under CI=true it fails instead.
 
-mod support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -18,9 +16,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::responder::{Behaviour, Responder, Zone};
-use support::temp::TempDir;
-use support::wrapper::{BIN, Report, Wrapper, inherited_fds, reporter};
+use crate::support::again;
+use crate::support::responder::{Behaviour, Responder, Zone};
+use crate::support::temp::TempDir;
+use crate::support::wrapper::{BIN, Report, Wrapper, inherited_fds, reporter};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const ZONE: &str = "100.51.198.in-addr.arpa";
@@ -48,19 +47,12 @@ fn text(bytes: &[u8]) -> String {
 
 // ---- Running a test inside namespaces of its own ----------------------------
 
-/// Set in the environment of the test binary that runs inside the namespaces.
-const INSIDE: &str = "RMX_LOG_TEST_INSIDE";
-
-/// Whether this process is the run of a test inside its namespaces.
-fn is_inside() -> bool {
-    std::env::var_os(INSIDE).is_some()
-}
-
-/// Runs `test` (the caller's own name) again as a new process of this test
-/// binary, under `unshare FLAGS` after the shell commands of `setup` (which
-/// see `vars` in their environment, and sbin on PATH). Panics if that run
-/// fails; when this machine cannot make the namespaces, says so instead.
-fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
+/// Runs the calling test again as a new process of this test binary (see
+/// [`again`]), under `unshare FLAGS` after the shell commands of `setup`
+/// (which see `vars` in their environment, and sbin on PATH). Panics if
+/// that run fails; when this machine cannot make the namespaces, says so
+/// instead.
+fn inside(flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let probe = root
@@ -69,39 +61,22 @@ fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
             .arg("true")
             .output()
             .is_ok_and(|o| o.status.success());
-    let mut command = Command::new("unshare");
-    command
-        .args(flags)
-        .args([
-            "sh",
-            "-c",
-            &format!("PATH=$PATH:/usr/sbin:/sbin; {setup} || exit 77; exec \"$@\""),
-            "sh",
-        ])
-        .arg(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(INSIDE, "1");
+    let script = format!("PATH=$PATH:/usr/sbin:/sbin; {setup} || exit 77; exec \"$@\"");
+    let prefix = [&["unshare"], flags, &["sh", "-c", &script, "sh"]].concat();
+    let test = again::this_test();
+    let mut command = again::command(&test, &prefix);
     for (name, path) in vars {
         command.env(name, path);
     }
     let output = probe.then(|| command.output().expect("run unshare"));
     match output {
         Some(output) if output.status.code() != Some(77) => {
-            assert!(
-                output.status.success(),
-                "{test} inside `unshare {}`: {}\n{}\n{}",
-                flags.join(" "),
-                output.status,
-                text(&output.stdout),
-                text(&output.stderr)
-            );
-            assert!(
-                text(&output.stdout).contains("test result: ok. 1 passed"),
-                "{test} ran inside: {}",
-                text(&output.stdout)
+            again::assert_passed(
+                &format!("{test} inside `unshare {}`", flags.join(" ")),
+                &output,
             );
         }
-        _ => support::skip::skip(
+        _ => crate::support::skip::skip(
             &format!("`unshare {}` with mounts inside", flags.join(" ")),
             "run the tests as root",
         ),
@@ -110,13 +85,12 @@ fn inside(test: &str, flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
 
 /// Inside `unshare -m -n`: the loopback up, and this text at
 /// `/etc/resolv.conf`, which the test's resolver on 127.0.0.1 port 53
-/// answers. Runs `test` there.
-fn with_resolv_conf(test: &str, resolv_conf: &str) {
+/// answers. Runs the calling test there.
+fn with_resolv_conf(resolv_conf: &str) {
     let dir = TempDir::new("log");
     let file = dir.path().join("resolv.conf");
     std::fs::write(&file, resolv_conf).unwrap();
     inside(
-        test,
         &["-m", "-n"],
         r#"ip link set lo up && mount --bind "$RESOLV_CONF" /etc/resolv.conf"#,
         &[("RESOLV_CONF", &file)],
@@ -195,11 +169,10 @@ fn a_note_names_the_list_as_the_name_field_does() {
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Inside `unshare -m`: `/dev` overlaid with a tmpfs of the namespace's own,
-/// where the test binds `/dev/log`. Runs `test` there.
-fn with_dev_of_its_own(test: &str) {
+/// where the test binds `/dev/log`. Runs the calling test there.
+fn with_dev_of_its_own() {
     let dir = TempDir::new("log");
     inside(
-        test,
         &["-m"],
         r#"mount -t tmpfs tmpfs "$DIR" && mkdir "$DIR/upper" "$DIR/work" &&
            mount -t overlay overlay -o "lowerdir=/dev,upperdir=$DIR/upper,workdir=$DIR/work" /dev"#,
@@ -281,12 +254,11 @@ const MAIL_WARNING: u8 = 2 * 8 + 4;
 
 #[test]
 fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
-    const TEST: &str = "with_stderr_on_the_socket_the_line_goes_to_syslog";
-    if !is_inside() {
-        with_dev_of_its_own(TEST);
+    if !again::is_again() {
+        with_dev_of_its_own();
         return;
     }
-    let dns = Responder::start(seed_zone());
+    let dns = Responder::start(one_mta_listed());
     let dir = TempDir::new("log");
     let report = dir.path().join("report");
     let dnscacheip = dns.addr().to_string();
@@ -406,8 +378,8 @@ fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
     );
 }
 
-/// The seed's list: mx1.example.net at 198.51.100.5.
-fn seed_zone() -> Zone {
+/// A list of one MTA: mx1.example.net at 198.51.100.5.
+fn one_mta_listed() -> Zone {
     Zone::new()
         .mx(ZONE, 10, "mx1.example.net")
         .a("mx1.example.net", LISTED)
@@ -415,7 +387,7 @@ fn seed_zone() -> Zone {
 
 #[test]
 fn words_of_dnscacheip_not_understood_are_logged() {
-    let dns = Responder::start(seed_zone());
+    let dns = Responder::start(one_mta_listed());
     let dnscacheip = format!("localhost {} [::1]", dns.addr());
     let outcome = Wrapper::new(dns.addr(), LISTED, &[])
         .env("DNSCACHEIP", &dnscacheip)
@@ -438,7 +410,7 @@ fn words_of_dnscacheip_not_understood_are_logged() {
 
 #[test]
 fn rmxcheck_warns_of_words_of_dnscacheip_not_understood() {
-    let dns = Responder::start(seed_zone());
+    let dns = Responder::start(one_mta_listed());
     let output = Command::new(RMXCHECK)
         .env_clear()
         .env("DNSCACHEIP", format!("127.0.0.53:0,{}", dns.addr()))
@@ -461,12 +433,11 @@ fn rmxcheck_warns_of_words_of_dnscacheip_not_understood() {
 
 #[test]
 fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
-    const TEST: &str = "a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so";
-    if !is_inside() {
-        with_resolv_conf(TEST, "nameserver 127.0.0.1\n");
+    if !again::is_again() {
+        with_resolv_conf("nameserver 127.0.0.1\n");
         return;
     }
-    let dns = Responder::start_on_port_53(seed_zone());
+    let dns = Responder::start_on_port_53(one_mta_listed());
     let outcome = Wrapper::new(dns.addr(), LISTED, &[])
         .env("DNSCACHEIP", "localhost")
         .run(b"");
