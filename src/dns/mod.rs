@@ -1,5 +1,5 @@
-//! A small, careful stub resolver (rmxsmtpd(8), "The DNS"), shared by
-//! `rmxsmtpd` and `rmxcheck`.
+//! A small, careful stub resolver (rmxsmtpd(8), "The DNS"), shared by every
+//! program that looks a list up: rmxsmtpd, rmxpolicyd and rmxcheck.
 //!
 //! - `config`: which servers to ask, and how (DNSCACHEIP, resolv.conf, RES_OPTIONS);
 //! - `wire`: the query we send and what a reply may count for;
