@@ -47,7 +47,7 @@ const SPEC: Spec = Spec {
 /// rest of the administrator's restrictions still apply.
 const DUNNO: &str = "DUNNO";
 /// The header a trial (`-H`) prepends to each message.
-pub const HEADER: &str = "X-Reverse-MX";
+const HEADER: &str = "X-Reverse-MX";
 /// `-i` when none is given: Postfix's own `smtpd_policy_service_max_idle`.
 const DEFAULT_IDLE: Duration = Duration::from_secs(300);
 const MAX_IDLE_SECS: u64 = 86_400;

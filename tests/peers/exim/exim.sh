@@ -20,20 +20,14 @@ mount --bind "$dir/resolv.conf" /etc/resolv.conf
 mount -t overlay overlay -o "lowerdir=$dir/usr:/usr" /usr
 svscan "$dir/service" >"$dir/svscan.log" 2>&1 &
 svscan=$!
-# Until a socket listens on 127.0.0.1:PORT (in hex), or none does.
-listening() {
+listens() { grep -q "^ *[0-9]*: 0100007F:$1 00000000:0000 0A" /proc/net/tcp; }
+# Until port PORT (in hex) of 127.0.0.1 is as asked: `port up PORT`, or
+# `port down PORT`.
+port() {
     tries=0
-    until grep -q "^ *[0-9]*: 0100007F:$1 00000000:0000 0A" /proc/net/tcp; do
+    until { [ "$1" = up ] && listens "$2"; } || { [ "$1" = down ] && ! listens "$2"; }; do
         tries=$((tries + 1))
-        [ "$tries" -lt 200 ] || { echo "exim.sh: nothing listens on port 0x$1" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-closed() {
-    tries=0
-    while grep -q "^ *[0-9]*: 0100007F:$1 00000000:0000 0A" /proc/net/tcp; do
-        tries=$((tries + 1))
-        [ "$tries" -lt 200 ] || { echo "exim.sh: port 0x$1 still listens" >&2; exit 1; }
+        [ "$tries" -lt 200 ] || { echo "exim.sh: port 0x$2 not $1" >&2; exit 1; }
         sleep 0.1
     done
 }
@@ -42,7 +36,7 @@ check() {
     printf 'EHLO client.example\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\nQUIT\r\n' "$3" |
         exim -C "$1" -bh "$2" >"$dir/bh.$4" 2>"$dir/bh.$4.debug" || true
 }
-listening 2731
+port up 2731
 n=0
 while read -r conf host rcpt; do
     n=$((n + 1))
@@ -60,7 +54,7 @@ update-exim4.conf -o "$dir/debian.conf"
 check "$dir/debian.conf" 127.0.0.9 root@localhost debian
 exim -C "$dir/exim.conf" -bdf -odi &
 exim=$!
-listening 09DD
+port up 09DD
 send() {
     swaks --server 127.0.0.1:2525 --local-interface "$1" --from sender@example.org \
         --to nobody@rmx.test --helo client.example --header "Subject: rmx from $1" \
@@ -70,7 +64,7 @@ while read -r source; do
     send "$source" "$source"
 done <"$dir/sends"
 svc -d "$dir/service/rmx"
-closed 2731
+port down 2731
 while read -r source; do
     send "$source" "$source.down"
 done <"$dir/sends.down"
