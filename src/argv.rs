@@ -195,6 +195,8 @@ mod tests {
             &["-4", "40", "prog"],
             &["-6", "66", "prog"],
             &["-h", "", "prog"],
+            &["-m", "", "prog"],
+            &["-m", "x", "-m", "", "prog"],
             &["--"],
             &["--help"],
             &["--version", "prog"],
@@ -246,8 +248,8 @@ mod tests {
         let o = parse_words(&["-m", "--", "prog"]).unwrap();
         assert_eq!(o.policy.message, "--");
         assert_eq!(o.program, ["prog"]);
-        let o = parse_words(&["-m", "", "-h", "-x", "prog", "--"]).unwrap();
-        assert_eq!(o.policy.message, "");
+        let o = parse_words(&["-m", " ", "-h", "-x", "prog", "--"]).unwrap();
+        assert_eq!(o.policy.message, " ");
         assert_eq!(o.name, "-x");
         assert_eq!(o.program, ["prog", "--"]);
         let o = parse_words(&["-m--", "-bq", "--", "--help"]).unwrap();

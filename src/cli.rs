@@ -363,7 +363,7 @@ impl Args {
             reject_temperror: self.last_wins('c', 'C'),
             ..Policy::default()
         };
-        if let Some(message) = self.value('m') {
+        if let Some(message) = self.text('m', "a text")? {
             policy.message = message;
         }
         if let Some(day) = self.day('d')? {
@@ -505,7 +505,7 @@ mod tests {
         );
         assert!(error(args.prefixes().map(drop)).starts_with("usage error: -4: "));
         assert_eq!(
-            error(args.text('m', "a text").map(drop)),
+            error(args.policy().map(drop)),
             "usage error: -m wants a text"
         );
         let long = format!("-d{}\n\u{e9}", "9".repeat(100_000));

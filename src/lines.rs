@@ -59,6 +59,16 @@ impl<R: Read> Lines<R> {
         self.consumed
     }
 
+    /// How many bytes have been read and not yet handed on.
+    pub fn pending(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// What the lines are read from.
+    pub fn source(&mut self) -> &mut R {
+        &mut self.input
+    }
+
     /// The next line, or piece of a long one; `None` at the end of the
     /// input. A read error ends nothing: the next call reads again.
     pub fn read(&mut self) -> io::Result<Option<Line<'_>>> {

@@ -711,7 +711,7 @@ proptest! {
         loop {
             let before = input.consumed() as usize;
             match request::read(&mut input) {
-                Ok(Some(_)) => {
+                Ok(request::Next::Request(_)) => {
                     let used = &bytes[before..input.consumed() as usize];
                     prop_assert!(used.len() <= MAX_REQUEST);
                     prop_assert!(used.ends_with(b"\n\n") || used.ends_with(b"\n\r\n") || used == b"\n");
@@ -725,7 +725,8 @@ proptest! {
                     }
                     prop_assert!(count <= MAX_ATTRIBUTES);
                 }
-                Ok(None) => {
+                Ok(request::Next::Idle) => prop_assert!(false, "a slice never waits"),
+                Ok(request::Next::End) => {
                     prop_assert_eq!(before, bytes.len(), "end of input only at the end");
                     break;
                 }

@@ -1,8 +1,9 @@
 //! rmxpolicyd: the Reverse MX check as a Postfix SMTP access policy
 //! service (rmxpolicyd(8)). It reads requests on fd 0 and answers each on
-//! fd 1, one after another, until the end of input. A request it cannot
-//! read gets no answer: the log says why, and it exits 111, as the
-//! protocol asks.
+//! fd 1, one after another, until the end of input or until none comes
+//! within `-i`. A request it cannot read, or one that does not end in
+//! time, gets no answer: the log says why, and it exits 111, as the
+//! protocol asks. A verdict is logged once its answer is delivered.
 #![deny(unsafe_code)]
 
 use std::ffi::OsString;
@@ -11,8 +12,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use rmxsmtpd::cli::Error;
-use rmxsmtpd::log;
-use rmxsmtpd::policyd::{self, PROGRAM, Service, request};
+use rmxsmtpd::log::{self, Priority};
+use rmxsmtpd::policyd::request::{self, Next};
+use rmxsmtpd::policyd::{self, PROGRAM, Service};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -21,21 +23,29 @@ fn main() -> ExitCode {
 
 /// Answers every request until the end of input.
 fn run(args: &[OsString]) -> Result<u8, Error> {
-    let mut service = Service::new(policyd::parse(args)?);
-    let mut input = request::input(io::stdin().lock());
+    let options = policyd::parse(args)?;
+    policyd::check_output()?;
+    let mut input = request::input(request::Stdin::new(options.idle));
+    let mut service = Service::new(options);
     let mut output = io::stdout().lock();
-    while let Some(request) = request::read(&mut input).map_err(unreadable)? {
+    loop {
+        let request = match request::read(&mut input).map_err(unreadable)? {
+            Next::Request(request) => request,
+            Next::End => return Ok(0),
+            Next::Idle => {
+                log::write(PROGRAM.name, Priority::Info, &service.idle());
+                return Ok(0);
+            }
+        };
         let reply = service.reply(&request, Instant::now());
+        output
+            .write_all(reply.answer().as_bytes())
+            .and_then(|()| output.flush())
+            .map_err(|error| reply.undelivered(&error))?;
         if let Some((priority, line)) = reply.log {
             log::write(PROGRAM.name, priority, &line);
         }
-        let answer = format!("action={}\n\n", reply.action);
-        output
-            .write_all(answer.as_bytes())
-            .and_then(|()| output.flush())
-            .map_err(|error| Error::trouble("answer", error))?;
     }
-    Ok(0)
 }
 
 /// Input that is no request: no answer may follow, and the run ends as

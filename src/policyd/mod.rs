@@ -1,8 +1,9 @@
 //! rmxpolicyd (rmxpolicyd(8)): the Reverse MX check as a Postfix SMTP
 //! access policy service. This module owns its command line and the reply
-//! to a request; [`request`] reads one request within its bounds, and
-//! [`cache`] keeps verdicts for a while. The program itself only moves the
-//! bytes.
+//! to a request: the action, the trial header, the exceptions for
+//! postmaster, and the log line; [`request`] reads one request within its
+//! bounds, and [`cache`] keeps verdicts for a while. The program itself
+//! only moves the bytes.
 //!
 //! The protocol is Postfix's SMTPD_POLICY_README: a request is `name=value`
 //! lines ended by an empty line; the reply is one `action=...` line and an
@@ -12,35 +13,46 @@ pub mod cache;
 pub mod request;
 
 use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io;
 use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::time::{Duration, Instant};
 
 use crate::check::{Dns, Until, check};
 use crate::cli::{Error, Kind, Program, Spec};
-use crate::client;
 use crate::date::Date;
 use crate::log::{Entry, Priority};
-use crate::names::Prefixes;
-use crate::text;
-use crate::verdict::{Decision, Judgement, Policy, Reason, decide};
+use crate::names::{Prefixes, shown};
+use crate::verdict::{Decision, Judgement, Outcome, Policy, Reason, decide};
+use crate::{client, error_str, text};
 use cache::Cache;
 use request::Request;
 
 pub const PROGRAM: Program = Program {
     name: "rmxpolicyd",
-    usage: "rmxpolicyd [-bBcCnqs] [-d YYYY-MM-DD] [-T SECONDS] [-m TEXT] [-4 PREFIXES] [-6 PREFIXES]",
+    usage: "rmxpolicyd [-bBcCHnpqs] [-d YYYY-MM-DD] [-T SECONDS] [-i SECONDS] [-m TEXT] \
+            [-4 PREFIXES] [-6 PREFIXES]",
     kind: Kind::Daemon,
 };
 
 const SPEC: Spec = Spec {
-    flags: b"bBcCnqsV",
-    values: b"dTm46",
+    flags: b"bBcCHnpqsV",
+    values: b"dTim46",
     floating: false,
 };
 
 /// What Postfix is told when rmxpolicyd has nothing against the client: the
 /// rest of the administrator's restrictions still apply.
 const DUNNO: &str = "DUNNO";
+/// The header a trial (`-H`) prepends to each message.
+const HEADER: &str = "X-Reverse-MX";
+/// `-i` when none is given: Postfix's own `smtpd_policy_service_max_idle`.
+const DEFAULT_IDLE: Duration = Duration::from_secs(300);
+const MAX_IDLE_SECS: u64 = 86_400;
+/// Why a request without a usable `client_address` is not looked up.
+const NO_CLIENT: &str = "no client address";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -52,6 +64,12 @@ pub struct Options {
     /// `-T`: each lookup ends by then.
     pub dns_timeout: Duration,
     pub prefixes: Prefixes,
+    /// `-i`: the longest wait for a request, and for a request to end.
+    pub idle: Duration,
+    /// Mail to `postmaster` and `abuse` is never refused; `-p` turns it off.
+    pub spare_postmaster: bool,
+    /// `-H`: the first answer of each message prepends [`HEADER`].
+    pub header: bool,
 }
 
 /// Parses the arguments after `argv[0]`: options only. `-V` is an error
@@ -70,21 +88,65 @@ pub fn parse(args: &[OsString]) -> Result<Options, Error> {
         quiet: args.flag('q'),
         dns_timeout: args.dns_timeout()?,
         prefixes: args.prefixes()?,
+        idle: args.seconds('i', 1, MAX_IDLE_SECS)?.unwrap_or(DEFAULT_IDLE),
+        spare_postmaster: !args.flag('p'),
+        header: args.flag('H'),
     })
+}
+
+/// Fails when standard output leads nowhere: closed when rmxpolicyd was
+/// started (the Rust runtime then opens /dev/null in its place), or
+/// /dev/null itself. Answers written there would vanish while Postfix
+/// waits for them.
+pub fn check_output() -> Result<(), Error> {
+    let null = fs::metadata("/dev/null").ok();
+    let output = io::stdout().as_fd().try_clone_to_owned();
+    let stat = output.and_then(|fd| File::from(fd).metadata());
+    let nowhere = match (stat, null) {
+        (Err(_), _) => true,
+        (Ok(stat), Some(null)) => stat.file_type().is_char_device() && stat.rdev() == null.rdev(),
+        (Ok(_), None) => false,
+    };
+    if nowhere {
+        let why = "standard output is /dev/null, or was closed";
+        return Err(Error::trouble("answer", io::Error::other(why)));
+    }
+    Ok(())
 }
 
 /// The reply to one request: the action, and the log line it calls for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
-    /// What follows `action=`: `DUNNO`, or the refusal (`451 4.7.1 TEXT`).
+    /// What follows `action=`: `DUNNO`, the refusal (`451 4.7.1 TEXT`), or
+    /// `PREPEND` and the trial header.
     pub action: String,
+    /// The line to log once the answer is delivered, if any.
     pub log: Option<(Priority, String)>,
+    /// What the log says of this request, logged or not.
+    pub line: String,
+}
+
+impl Reply {
+    /// The answer, as the protocol writes it.
+    pub fn answer(&self) -> String {
+        format!("action={}\n\n", self.action)
+    }
+
+    /// Why the run ends when the answer could not be written (Postfix timed
+    /// out, and closed the connection): a fatal line that says what was not
+    /// delivered, in place of the line that would say it was.
+    pub fn undelivered(&self, error: &io::Error) -> Error {
+        let why = format!("{}; not delivered: {}", error_str::of(error), self.line);
+        Error::trouble("answer", io::Error::new(error.kind(), why))
+    }
 }
 
 /// The service: options and the verdicts it keeps.
 pub struct Service {
     pub options: Options,
     pub cache: Cache,
+    /// The last message (`instance`) whose header was prepended.
+    headed: Option<String>,
 }
 
 impl Service {
@@ -92,6 +154,7 @@ impl Service {
         Service {
             options,
             cache: Cache::default(),
+            headed: None,
         }
     }
 
@@ -108,37 +171,52 @@ impl Service {
             );
             return Reply {
                 action: DUNNO.into(),
-                log: Some((Priority::Warning, line)),
+                log: Some((Priority::Warning, line.clone())),
+                line,
             };
         }
-        let client = match &request.client_address {
-            None => Err("no client_address".to_string()),
-            Some(text) => client::address(text).ok_or_else(|| {
-                format!(
-                    "client_address is not an address: {:?}",
-                    text::printable(text, 60)
-                )
-            }),
-        };
+        let instance = request.instance.as_deref().unwrap_or("");
+        let client = client_of(request);
         let shown = client::shown(&client);
         let mut notes = Vec::new();
         let (judgement, looked_up) = match client {
             Err(why) => (Judgement::new(Reason::NoClient(why), None), true),
-            Ok(ip) => match self.cache.get(ip, now) {
+            Ok(ip) => match self.cache.get(ip, instance, now) {
                 Some(kept) => (kept.clone(), false),
-                None => (self.look_up(ip, now, &mut notes), true),
+                None => (self.look_up(ip, instance, now, &mut notes), true),
             },
         };
-        let refusal = match decide(&judgement, &self.options.policy, Date::today(), &shown) {
-            Decision::Accept => None,
-            Decision::Refuse(rejection) => Some(rejection.reply()),
+        let decision = decide(&judgement, &self.options.policy, Date::today(), &shown);
+        let refusal = match (&judgement.reason, decision) {
+            // No retry can give Postfix an address it does not have.
+            (Reason::NoClient(_), _) | (_, Decision::Accept) => None,
+            (_, Decision::Refuse(rejection)) => Some(rejection.reply()),
+        };
+        let spared = refusal.is_some()
+            && self.options.spare_postmaster
+            && request.recipient.as_deref().is_some_and(for_postmaster);
+        let refusal = if spared {
+            notes.push("postmaster".to_string());
+            None
+        } else {
+            refusal
         };
         let dry_run = self.options.dry_run;
-        let action = match &refusal {
+        let mut action = match &refusal {
             Some(reply) if !dry_run => reply.clone(),
             _ => DUNNO.into(),
         };
-        if let Some(instance) = &request.instance {
+        let first = !instance.is_empty() && self.headed.as_deref() != Some(instance);
+        if self.options.header && action == DUNNO && first {
+            self.headed = Some(instance.to_string());
+            let doing = match (&refusal, spared) {
+                (Some(_), _) => "would refuse",
+                (None, true) => "accept for postmaster",
+                (None, false) => "accept",
+            };
+            action = format!("PREPEND {}", header(&shown, &judgement, doing));
+        }
+        if !instance.is_empty() {
             notes.push(format!("instance {}", text::printable(instance, 60)));
         }
         let entry = Entry {
@@ -151,19 +229,78 @@ impl Service {
         Reply {
             action,
             log: looked_up.then(|| entry.line(self.options.quiet)).flatten(),
+            line: entry.format(),
         }
+    }
+
+    /// The line that says the wait for a request ran out.
+    pub fn idle(&self) -> String {
+        let secs = self.options.idle.as_secs();
+        format!("no request within {secs} s: exiting")
     }
 
     /// The client's check, kept for as long as it may be; its notes for
     /// the log into `notes`.
-    fn look_up(&mut self, ip: IpAddr, now: Instant, notes: &mut Vec<String>) -> Judgement {
+    fn look_up(
+        &mut self,
+        ip: IpAddr,
+        instance: &str,
+        now: Instant,
+        notes: &mut Vec<String>,
+    ) -> Judgement {
         let dns = Dns::from_system(self.options.dns_timeout);
         let checked = check(ip, &self.options.prefixes, &dns, Until::Decided);
+        let judgement = checked.judgement.clone();
         self.cache
-            .put(ip, checked.judgement.clone(), checked.ttl, now);
+            .put(ip, instance, checked.judgement, checked.ttl, now);
         *notes = checked.notes;
-        checked.judgement
+        judgement
     }
+}
+
+/// The client of a request: `client_address`, or why there is none
+/// (missing, Postfix's `unknown`, or not an address).
+fn client_of(request: &Request) -> Result<IpAddr, String> {
+    match request.client_address.as_deref() {
+        None | Some("unknown") => Err(NO_CLIENT.to_string()),
+        Some(text) => client::address(text)
+            .ok_or_else(|| format!("{NO_CLIENT}: {:?}", text::printable(text, 60))),
+    }
+}
+
+/// Whether mail to `recipient` must reach the site's people whatever the
+/// check says: `postmaster` (RFC 5321 §4.5.1) or `abuse` (RFC 2142), in any
+/// domain and any case.
+fn for_postmaster(recipient: &str) -> bool {
+    let local = recipient
+        .rsplit_once('@')
+        .map_or(recipient, |(local, _)| local);
+    local.eq_ignore_ascii_case("postmaster") || local.eq_ignore_ascii_case("abuse")
+}
+
+/// The trial header: the result, what is done (`doing`), and why, as in
+/// `X-Reverse-MX: fail (would refuse: 198.51.100.10 is not listed in
+/// 100.51.198.in-addr.arpa)`.
+fn header(client: &str, judgement: &Judgement, doing: &str) -> String {
+    let outcome = judgement.outcome();
+    let name = judgement
+        .name
+        .as_ref()
+        .map_or_else(|| "-".to_string(), shown);
+    let why = match (outcome, &judgement.reason) {
+        (Outcome::Pass, _) => format!("{client} is listed in {name}"),
+        (Outcome::Fail, Reason::NullMx) => {
+            format!("{client} is not listed in {name}, a null MX")
+        }
+        (Outcome::Fail, _) => format!("{client} is not listed in {name}"),
+        (Outcome::NoList, _) => format!("no list for {client}"),
+        (_, Reason::NoClient(_)) => NO_CLIENT.to_string(),
+        (_, reason) => format!("lookup for {client} failed: {reason}"),
+    };
+    text::printable(
+        format!("{HEADER}: {outcome} ({doing}: {why})"),
+        text::MAX_MESSAGE + 100,
+    )
 }
 
 #[cfg(test)]
@@ -206,13 +343,23 @@ mod tests {
             assert!(!error.to_string().contains('\n'), "{error}");
         }
         assert!(matches!(parse_words(&["-V"]), Err(Error::Version)));
+        let o = parse_words(&[]).unwrap();
+        assert_eq!(o.idle, Duration::from_secs(300));
+        assert!(o.spare_postmaster && !o.header);
+        let o = parse_words(&["-pH", "-i", "5"]).unwrap();
+        assert_eq!(o.idle, Duration::from_secs(5));
+        assert!(!o.spare_postmaster && o.header);
+        for bad in [&["-i", "0"][..], &["-i", "86401"], &["-m", ""]] {
+            assert!(matches!(parse_words(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
     }
 
     /// Requests that need no lookup: another kind of request, or no usable
-    /// client address.
+    /// client address, which is never refused, even under `-c`: no retry
+    /// can give Postfix an address it does not have.
     #[test]
     fn replies_without_a_lookup() {
-        let options = parse_words(&["-c"]).unwrap();
+        let options = parse_words(&["-c", "-H"]).unwrap();
         let mut service = Service::new(options);
         let now = Instant::now();
         let other = Request {
@@ -228,20 +375,97 @@ mod tests {
                 "request \"junk?\" is not smtpd_access_policy: action=DUNNO".into()
             ))
         );
-        let unknown = Request {
+        let unknown = |address: Option<&str>, instance: &str| Request {
             request: Some("smtpd_access_policy".into()),
-            client_address: Some("unknown".into()),
-            instance: Some("1a.2b".into()),
+            client_address: address.map(str::to_string),
+            instance: Some(instance.into()),
+            recipient: None,
         };
-        let reply = service.reply(&unknown, now);
-        assert!(reply.action.starts_with("451 4.4.3 "), "{reply:?}");
+        let reply = service.reply(&unknown(Some("unknown"), "1a.2b"), now);
+        assert_eq!(
+            reply.action,
+            "PREPEND X-Reverse-MX: temperror (accept: no client address)"
+        );
         let (priority, line) = reply.log.unwrap();
         assert_eq!(priority, Priority::Warning);
         assert_eq!(
             line,
-            "- temperror - reject: 451 4.4.3 Reverse MX lookup for [-] failed; try again later. \
-             (client_address is not an address: \"unknown\"); instance 1a.2b"
+            "- temperror - accept (no client address); instance 1a.2b"
+        );
+        // The header once per message; no note for an empty instance.
+        let reply = service.reply(&unknown(None, "1a.2b"), now);
+        assert_eq!(reply.action, "DUNNO");
+        let reply = service.reply(&unknown(Some("198.51.100.300"), ""), now);
+        assert_eq!(reply.action, "DUNNO");
+        assert_eq!(
+            reply.log.unwrap().1,
+            "- temperror - accept (no client address: \"198.51.100.300\")"
         );
         assert!(service.cache.is_empty());
+    }
+
+    #[test]
+    fn postmaster_and_abuse() {
+        for yes in [
+            "postmaster@example.com",
+            "PostMaster@x",
+            "abuse@a.b",
+            "postmaster",
+            "Abuse",
+        ] {
+            assert!(for_postmaster(yes), "{yes}");
+        }
+        for no in [
+            "postmasters@x",
+            "abuse.team@x",
+            "x@postmaster",
+            "",
+            "webmaster@x",
+        ] {
+            assert!(!for_postmaster(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn the_trial_header_says_the_result_and_the_action() {
+        let zone = crate::findings::fixtures::name("100.51.198.in-addr.arpa.");
+        let judged = |reason| Judgement::new(reason, Some(&zone));
+        let client = "198.51.100.10";
+        let cases = [
+            (
+                judged(Reason::NotListed(2)),
+                "would refuse",
+                "fail (would refuse: 198.51.100.10 is not listed in 100.51.198.in-addr.arpa)",
+            ),
+            (
+                judged(Reason::NullMx),
+                "accept for postmaster",
+                "fail (accept for postmaster: 198.51.100.10 is not listed in \
+                 100.51.198.in-addr.arpa, a null MX)",
+            ),
+            (
+                judged(Reason::Listed(crate::findings::fixtures::name(
+                    "mx.example.",
+                ))),
+                "accept",
+                "pass (accept: 198.51.100.10 is listed in 100.51.198.in-addr.arpa)",
+            ),
+            (
+                Judgement::new(Reason::NoList, None),
+                "accept",
+                "none (accept: no list for 198.51.100.10)",
+            ),
+            (
+                judged(Reason::Unfinished),
+                "accept",
+                "temperror (accept: lookup for 198.51.100.10 failed: lookup did not finish)",
+            ),
+        ];
+        for (judgement, doing, want) in cases {
+            assert_eq!(
+                header(client, &judgement, doing),
+                format!("X-Reverse-MX: {want}")
+            );
+        }
     }
 }

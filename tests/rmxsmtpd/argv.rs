@@ -117,7 +117,7 @@ fn good_option() -> impl Strategy<Value = Vec<OsString>> {
         (0u64..=86_400).prop_map(move |n| words(&[b"-t", n.to_string().as_bytes()])),
         (1u64..=3_600).prop_map(move |n| words(&[format!("-T{n}").as_bytes()])),
         select(vec!["2004-06-01", "2000-02-29"]).prop_map(move |d| words(&[b"-d", d.as_bytes()])),
-        bytes(0..8).prop_map(move |m| words(&[b"-m", &m])),
+        bytes(1..8).prop_map(move |m| words(&[b"-m", &m])),
         bytes(1..8).prop_map(move |h| words(&[b"-h", &h])),
         select(vec!["24", "16,24", "8,16,24,32"]).prop_map(move |p| words(&[b"-4", p.as_bytes()])),
         select(vec!["64,48", "56", "4,128"]).prop_map(move |p| words(&[b"-6", p.as_bytes()])),
@@ -294,6 +294,11 @@ fn rmxsmtpd_help_version_and_unknown_options_are_usage_errors() {
     );
     let help = run_rmxsmtpd(&["--help".into(), program.into()], dir.path());
     assert!(usage_line(&help).starts_with("rmxsmtpd: usage error: unknown option --help;"));
+    // An empty refusal text would refuse with a bare `451 4.7.1 `.
+    let empty = run_rmxsmtpd(&["-m".into(), "".into(), program.into()], dir.path());
+    assert_eq!(empty.status.code(), Some(100));
+    assert!(usage_line(&empty).starts_with("rmxsmtpd: usage error: -m wants a text;"));
+    assert!(!dir.path().join("report").exists(), "-m '': nothing ran");
 }
 
 #[test]

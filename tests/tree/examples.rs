@@ -986,6 +986,47 @@ fn the_manuals_examples_come_from_the_example_files() {
     assert_from_examples("rmxsmtpd.8", &lines);
 }
 
+/// The displays of rmxpolicyd(8) marked `.\" From examples/FILE.` quote
+/// that file: its lines in order, roff's escapes undone, with only the
+/// file's comment lines left out between them. Postfix's fragments and
+/// exceptions, Exim's ACL and its run scripts are all quoted so.
+#[test]
+fn rmxpolicyd_quotes_the_example_files() {
+    let page = read(&root().join("man/rmxpolicyd.8"));
+    let mut quoted = BTreeSet::new();
+    let mut lines = page.lines();
+    while let Some(line) = lines.next() {
+        let marked = line.strip_prefix(".\\\" From ");
+        let Some(file) = marked.and_then(|f| f.strip_suffix('.')) else {
+            continue;
+        };
+        assert!(lines.next().is_some_and(|l| l.starts_with(".Bd -literal")));
+        let display: Vec<String> = lines
+            .by_ref()
+            .take_while(|l| *l != ".Ed")
+            .map(|l| l.replace("\\e", "\\").replace("\\&", ""))
+            .collect();
+        let text = read(&root().join(file));
+        let mut from = text
+            .lines()
+            .skip_while(|l| Some(*l) != display.first().map(String::as_str));
+        for want in &display {
+            let got = from.find(|l| !l.starts_with('#') || l == want);
+            assert_eq!(got, Some(want.as_str()), "rmxpolicyd.8 quoting {file}");
+        }
+        quoted.insert(file.to_string());
+    }
+    let files = [
+        "examples/exim/log/run",
+        "examples/exim/rmx.acl",
+        "examples/exim/run",
+        "examples/postfix/main.cf",
+        "examples/postfix/master.cf",
+        "examples/postfix/rmx_exceptions",
+    ];
+    assert_eq!(quoted, files.map(String::from).into());
+}
+
 /// README code blocks: `sh` blocks hold commands, each run by a test or by
 /// `make check`; untagged blocks quote example files; there is no third
 /// kind, where a command could go unchecked. (The synopses are in the

@@ -53,6 +53,18 @@ while read -r source recipients; do
         >"$dir/swaks.$n" 2>&1 || true
     echo $(( ($(date +%s%N) - started) / 1000000 )) >"$dir/ms.$n"
 done <"$dir/sends"
+# Until syslog holds as many lines matching the pattern of @DIR@/await
+# ("COUNT PATTERN") as it asks: the rmxpolicyd still at work when Postfix
+# gave up on it.
+if [ -s "$dir/await" ]; then
+    read -r count pattern <"$dir/await" || true
+    tries=0
+    until [ "$(grep -c -- "$pattern" "$dir/syslog")" -ge "$count" ]; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 300 ] || break
+        sleep 0.1
+    done
+fi
 tries=0
 until postqueue -p 2>/dev/null | grep -q 'Mail queue is empty'; do
     tries=$((tries + 1))
