@@ -547,22 +547,35 @@ fn daemontools_run_scripts_parse() {
 
 /// execlineb reads an s6 run script into one command line and runs it: the
 /// execline programs in it for real, and then `stand_in`, whose arguments
-/// (the rest of the line) show what execline made of the script.
-fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
+/// (the rest of the line) show what execline made of the script. Before it,
+/// `mkdir` and `chown` stand in for themselves, and say how they were
+/// called, one line each: the second list.
+fn execline_words(script: &Path, stand_in: &str) -> (Vec<String>, Vec<String>) {
     let dir = TempDir::new(&format!("examples-execline-{stand_in}"));
     let out = dir.join("argv");
-    let stub = dir.join(stand_in);
-    std::fs::write(
-        &stub,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
-    )
-    .unwrap();
-    let status = Command::new("chmod")
-        .arg("755")
-        .arg(&stub)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let calls = dir.join("calls");
+    for (stub, body) in [
+        (
+            stand_in,
+            format!("printf '%s\\n' \"$@\" > '{}'", out.display()),
+        ),
+        (
+            "mkdir",
+            format!("echo mkdir \"$@\" >> '{}'", calls.display()),
+        ),
+        (
+            "chown",
+            format!("echo chown \"$@\" >> '{}'", calls.display()),
+        ),
+    ] {
+        std::fs::write(dir.join(stub), format!("#!/bin/sh\n{body}\n")).unwrap();
+        let status = Command::new("chmod")
+            .arg("755")
+            .arg(dir.join(stub))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
     // The stand-in first on PATH, then execline's own programs (Debian's
     // execlineb puts its directory in front by itself).
     let execlineb = find("execlineb").expect("execlineb");
@@ -574,7 +587,14 @@ fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
         .status()
         .unwrap();
     assert!(status.success(), "execlineb -P {}", script.display());
-    read(&out).lines().map(str::to_string).collect()
+    let lines = |path: &Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    (lines(&out), lines(&calls))
 }
 
 #[test]
@@ -583,15 +603,25 @@ fn s6_run_scripts_parse_in_execline() {
         return;
     }
     // fdmove runs for real, then hands over to s6-envuidgid.
-    let words = execline_words(&run_example("s6/run"), "s6-envuidgid");
+    let (words, _) = execline_words(&run_example("s6/run"), "s6-envuidgid");
     let text = words.join(" ");
     assert!(
         text.starts_with("qmaild s6-softlimit -m 64000000 tcpserver "),
         "{text}"
     );
     assert_rmxsmtpd_options("s6/run", &rmxsmtpd_words(&text), QMAIL_SMTPD);
-    let words = execline_words(&run_example("s6/log/run"), "s6-setuidgid");
+    // The log directory is made qmaill's, then s6-log runs as qmaill
+    // (tests/tree/services.rs runs it for real).
+    let (words, calls) = execline_words(&run_example("s6/log/run"), "s6-setuidgid");
     assert_eq!(words[..2], ["qmaill", "s6-log"]);
+    let logdir = words.last().unwrap();
+    assert_eq!(
+        calls,
+        [
+            format!("mkdir -p {logdir}"),
+            format!("chown -R qmaill {logdir}")
+        ]
+    );
     for (program, package) in [
         ("s6-envuidgid", "s6"),
         ("s6-softlimit", "s6"),

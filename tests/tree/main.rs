@@ -1,5 +1,6 @@
 //! The tree held to what it says of itself: the administrators' kit and
-//! the documents (`examples`), `make install` and `make uninstall`
+//! the documents (`examples`), the service directories under their real
+//! supervisors (`services`), `make install` and `make uninstall`
 //! (`install`), the shape of the code (`layout`), and the skips that `make
 //! check` counts (`skips`).
 
@@ -9,4 +10,5 @@ mod support;
 mod examples;
 mod install;
 mod layout;
+mod services;
 mod skips;
