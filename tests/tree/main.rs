@@ -1,6 +1,7 @@
 //! The tree held to what it says of itself: the administrators' kit and
-//! the documents (`examples`), the service directories under their real
-//! supervisors (`services`), `make install` and `make uninstall`
+//! the documents (`examples`), the zones under every DNS server
+//! (`publish`), the service directories under their real supervisors
+//! (`services`), `make install` and `make uninstall`
 //! (`install`), the shape of the code (`layout`), and the skips that `make
 //! check` counts (`skips`).
 
@@ -10,5 +11,6 @@ mod support;
 mod examples;
 mod install;
 mod layout;
+mod publish;
 mod services;
 mod skips;
