@@ -368,6 +368,77 @@ fn serve(supervisor: &[&str], services: &[Service]) {
         assert!(size > 2 * 65536, "{}: {size} bytes", current.display());
     }
     readers(services, &scan);
+    if services.iter().any(|s| s.dir == "examples/run/daemontools") {
+        preflight();
+    }
+}
+
+/// The README's check of the rmxsmtpd part of the daemontools run script,
+/// which rmxsmtpd(8) gives too, run where qmail-smtpd is: the program's
+/// greeting; and, with the mistakes it is there to catch, a usage line and
+/// 100, or `fatal: unable to run` and 111.
+fn preflight() {
+    let prompt = "$ RELAYCLIENT= rmxsmtpd ";
+    let find = |text: &str| -> String {
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix(prompt))
+            .expect("the check of a run script");
+        format!("RELAYCLIENT= rmxsmtpd {line}")
+    };
+    let readme = find(&fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap());
+    let page = fs::read_to_string(Path::new(ROOT).join("man/rmxsmtpd.8")).unwrap();
+    assert_eq!(find(&crate::examples::unfold(&page)), readme, "rmxsmtpd(8)");
+    let run = fs::read_to_string(Path::new(ROOT).join("examples/run/daemontools/run")).unwrap();
+    let options = run
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rmxsmtpd "))
+        .expect("rmxsmtpd in the run script")
+        .trim_end_matches(['\\', ' ']);
+    let program = "/var/qmail/bin/qmail-smtpd";
+    assert_eq!(
+        readme,
+        format!("RELAYCLIENT= rmxsmtpd {options} {program} </dev/null"),
+        "the README checks the run script's line"
+    );
+    let check = |command: &str| {
+        let output = Command::new("sh")
+            .args(["-c", command])
+            .env_clear()
+            .env("PATH", PATH)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stderr).into_owned();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            said,
+        )
+    };
+    let (_, greeting, said) = check(&readme);
+    assert!(
+        greeting.starts_with("220 "),
+        "{readme}: {greeting:?} {said:?}"
+    );
+    assert!(
+        said.starts_with("rmxsmtpd: pid ")
+            && said.ends_with(": - skip - accept (RELAYCLIENT is set)\n"),
+        "{said:?}"
+    );
+    let typo = readme.replace("-t 30", "-d 2026-02-30");
+    let (status, out, said) = check(&typo);
+    assert_eq!((status, out.as_str()), (Some(100), ""), "{typo}");
+    assert!(
+        said.starts_with("rmxsmtpd: usage error: -d wants a date"),
+        "{said:?}"
+    );
+    let wrong = readme.replace(program, "/var/qmail/bin/qmail-smptd");
+    let (status, out, said) = check(&wrong);
+    assert_eq!((status, out.as_str()), (Some(111), ""), "{wrong}");
+    assert!(
+        said.contains("fatal: unable to run /var/qmail/bin/qmail-smptd: file does not exist"),
+        "{said:?}"
+    );
 }
 
 /// Waits until `done`, for at most [`PATIENCE`].
