@@ -79,13 +79,15 @@ const QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/qmail-smtpd"];
 const TCP_ENV_QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/tcp-env", "/var/qmail/bin/qmail-smtpd"];
 
 /// rmxsmtpd's own parser accepts these options, the example starts in a dry
-/// run (a copy taken as it stands refuses nobody: rmxsmtpd(8), "Rolling it
+/// run that logs every client (a copy taken as it stands refuses nobody,
+/// and its log gives rmxreport the whole mail: rmxsmtpd(8), "Rolling it
 /// out"), and the program is `program`.
 fn assert_rmxsmtpd_options(example: &str, words: &[String], program: &[&str]) {
     let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
     let options = rmxsmtpd::argv::parse(&args)
         .unwrap_or_else(|e| panic!("{example}: rmxsmtpd {words:?}: {e}"));
     assert!(options.dry_run, "{example}: rmxsmtpd {words:?} without -n");
+    assert!(!options.quiet, "{example}: rmxsmtpd {words:?} with -q");
     assert_eq!(
         options.program, program,
         "{example}: the program rmxsmtpd runs"
@@ -720,6 +722,36 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
     assert!(commands >= 4, "the README shows its commands in sh blocks");
     assert!(quoted.len() > 10, "the README quotes the examples");
     assert_from_examples("README.md", &quoted);
+}
+
+/// The first step of rolling out, in the README and in rmxsmtpd(8): a dry
+/// run that keeps every line. `-q` leaves the `pass` lines out, and the
+/// next step's shares (rmxreport's adoption) would leave the passing mail
+/// out with them: the step names `-q` only to say so.
+#[test]
+fn the_first_step_of_rolling_out_keeps_every_line() {
+    let readme = read(&root().join("README.md"));
+    let step = readme
+        .split_once("\n1. **`-n`**")
+        .and_then(|(_, rest)| rest.split_once("\n2. **"))
+        .expect("the README's first step")
+        .0;
+    let step = step.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(step.contains("without `-q`"), "{step}");
+    assert!(!step.contains("with `-q`"), "{step}");
+    let page = read(&root().join("man/rmxsmtpd.8"));
+    let step = page
+        .split_once(".Ss Rolling it out")
+        .and_then(|(_, rest)| rest.split_once(".Bl -enum\n.It\n"))
+        .and_then(|(_, rest)| rest.split_once("\n.It\n"))
+        .expect("the manual's first step")
+        .0;
+    let words = step.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("and not .Fl q"), "{words}");
+    assert!(
+        words.contains(".Cm pass lines, which .Fl q leaves out"),
+        "{words}"
+    );
 }
 
 /// The usage line a program gives for an unknown option: what follows
