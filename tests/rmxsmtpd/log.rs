@@ -432,6 +432,27 @@ fn rmxcheck_warns_of_words_of_dnscacheip_not_understood() {
     );
 }
 
+/// What rmxcheck, which `command` runs, says on stderr for the listed
+/// client, whose lookup must pass.
+fn warned_of_listed(mut command: Command) -> String {
+    let output = command.args(["-p", LISTED]).output().expect("run rmxcheck");
+    assert_eq!(
+        text(&output.stdout),
+        format!("{LISTED} pass {ZONE} mx1.example.net\n")
+    );
+    text(&output.stderr)
+}
+
+/// rmxsmtpd's log line for the listed client with `DNSCACHEIP` as given,
+/// when its lookup, asked of `dns` on port 53, passes.
+fn logged_with_dnscacheip(dns: &Responder, dnscacheip: &str) -> String {
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
+        .env("DNSCACHEIP", dnscacheip)
+        .run(b"");
+    assert_eq!(outcome.result().as_deref(), Some("pass"), "{outcome:?}");
+    outcome.log()
+}
+
 #[test]
 fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
     if !again::is_again() {
@@ -439,29 +460,17 @@ fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
         return;
     }
     let dns = Responder::start_on_port_53(one_mta_listed());
-    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
-        .env("DNSCACHEIP", "localhost")
-        .run(b"");
-    assert_eq!(outcome.result().as_deref(), Some("pass"), "{outcome:?}");
     assert_eq!(
-        outcome.log(),
+        logged_with_dnscacheip(&dns, "localhost"),
         format!(
             "{LISTED} pass {ZONE} accept; \
              DNSCACHEIP \"localhost\" not understood, using /etc/resolv.conf"
         )
     );
-    let output = Command::new(RMXCHECK)
-        .env_clear()
-        .env("DNSCACHEIP", "localhost")
-        .args(["-p", LISTED])
-        .output()
-        .expect("run rmxcheck");
+    let mut rmxcheck = Command::new(RMXCHECK);
+    rmxcheck.env_clear().env("DNSCACHEIP", "localhost");
     assert_eq!(
-        text(&output.stdout),
-        format!("{LISTED} pass {ZONE} mx1.example.net\n")
-    );
-    assert_eq!(
-        text(&output.stderr),
+        warned_of_listed(rmxcheck),
         "rmxcheck: warning: DNSCACHEIP \"localhost\" not understood, using /etc/resolv.conf\n"
     );
     assert_eq!(dns.queries(ZONE, "MX"), 2, "both asked the file's server");
@@ -491,12 +500,8 @@ fn a_resolv_conf_that_gives_no_server_means_127_0_0_1_and_says_so() {
     let dns = Responder::start_on_port_53(one_mta_listed());
     let missing = "/etc/resolv.conf unreadable (file does not exist), using 127.0.0.1";
     // rmxsmtpd, with DNSCACHEIP empty: as good as unset.
-    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
-        .env("DNSCACHEIP", "")
-        .run(b"");
-    assert_eq!(outcome.result().as_deref(), Some("pass"), "{outcome:?}");
     assert_eq!(
-        outcome.log(),
+        logged_with_dnscacheip(&dns, ""),
         format!("{LISTED} pass {ZONE} accept; {missing}")
     );
     // rmxcheck, as root and as nobody, for whom a file of mode 600 is
@@ -509,16 +514,8 @@ fn a_resolv_conf_that_gives_no_server_means_127_0_0_1_and_says_so() {
         } else {
             Command::new(RMXCHECK)
         };
-        let output = command
-            .env_clear()
-            .args(["-p", LISTED])
-            .output()
-            .expect("run rmxcheck");
-        assert_eq!(
-            text(&output.stdout),
-            format!("{LISTED} pass {ZONE} mx1.example.net\n")
-        );
-        text(&output.stderr)
+        command.env_clear();
+        warned_of_listed(command)
     };
     assert_eq!(check(false), format!("rmxcheck: warning: {missing}\n"));
     std::fs::write("/etc/resolv.conf", "nameserver 127.0.0.1\n").unwrap();
