@@ -1,10 +1,12 @@
 # rmxsmtpd: build, test, install.
 #
-#   make            release build of rmxsmtpd, rmxcheck, rmxpolicyd and rmxreport
+#   make            release build of rmxsmtpd, rmxcheck, rmxpolicyd and rmxreport,
+#                   into target/HOST/release (HOST as rustc -vV names it)
 #   make check      the whole test suite (what CI runs)
 #   make demo       the idea in a few seconds: rmxsmtpd for three clients
-#   make install    PREFIX=/usr/local DESTDIR=; builds first when cargo is
-#                   on PATH, else installs what `make` built (sudo make install)
+#   make install    PREFIX=/usr/local DESTDIR=; builds first when a cargo new
+#                   enough for Cargo.toml's rust-version is on PATH, else
+#                   installs what `make` built (sudo make install)
 #   make install-files  the copying half alone: what `make` built, no cargo
 #   make uninstall  removes what install-files copied (same PREFIX, DESTDIR,
 #                   MANDIR), and nothing else
@@ -39,7 +41,13 @@ RELEASE = $(patsubst %/rmxsmtpd,%,$(firstword $(wildcard target/*/release/rmxsmt
 endif
 # Where install-files takes the binaries from.
 BINARIES ?= $(RELEASE)
-HAVE_CARGO := $(shell command -v $(firstword $(CARGO)) 2>/dev/null)
+# A cargo counts only if it is as new as Cargo.toml's rust-version: under
+# sudo, root's PATH may hold Debian 12's own cargo (1.65) and not rustup's,
+# and that one cannot even read an edition 2024 manifest.
+RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\([0-9]*\.[0-9]*\).*/\1/p' Cargo.toml)
+CARGO_VERSION := $(shell $(CARGO) --version 2>/dev/null | sed -n 's/^cargo \([0-9]*\.[0-9]*\).*/\1/p')
+HAVE_CARGO := $(shell [ -n '$(CARGO_VERSION)' ] && set -- $$(echo '$(CARGO_VERSION) $(RUST_VERSION)' | sed 's/\./ /g') && \
+	{ [ $$1 -gt $$3 ] || { [ $$1 -eq $$3 ] && [ $$2 -ge $$4 ]; }; } && echo yes)
 # Skipped checks, one `SKIP: ...` line each (tests/support/skip.rs); the
 # end of `make check` and `make test` counts them (tests/summary).
 SKIPS = $(CURDIR)/target/skips
@@ -90,14 +98,15 @@ demo:
 	$(CARGO) run --quiet --example demo
 
 # With cargo on PATH, a release build first (cargo does nothing when it is
-# up to date); without it, as under `sudo make install`, what `make` built,
-# with a warning if the sources changed since.
+# up to date); without it, as under `sudo make install`, or with one too old,
+# what `make` built, with a warning if the sources changed since.
 ifneq ($(HAVE_CARGO),)
 install: all
 endif
 install:
+	$(if $(HAVE_CARGO)$(if $(CARGO_VERSION),,none),,@echo 'make install: warning: cargo $(CARGO_VERSION) is older than rust-version $(RUST_VERSION): installing what make built' >&2)
 	$(if $(HAVE_CARGO),,@if [ -n "$$(find src Cargo.toml -newer '$(BINARIES)/rmxsmtpd' 2>/dev/null | head -n 1)" ]; then \
-	echo 'make install: warning: the sources changed since make built $(BINARIES); no cargo here to build them again' >&2; fi)
+	echo 'make install: warning: the sources changed since make built $(BINARIES); no cargo here that can build them again' >&2; fi)
 	$(MAKE) install-files
 
 # What install-files copies, and so what uninstall removes.

@@ -17,7 +17,9 @@ use crate::verdict::{Judgement, Reason, judge};
 #[derive(Clone, Debug)]
 pub struct Dns {
     pub config: Config,
-    /// What of `DNSCACHEIP` was not understood: a note for the log.
+    /// Why the servers asked are not the ones named (`DNSCACHEIP` not
+    /// understood, `/etc/resolv.conf` missing or naming none): a note for
+    /// the log.
     pub misread: Option<Misread>,
     /// `-T`: each whole lookup ends by then.
     pub timeout: Duration,

@@ -9,7 +9,7 @@ use hickory_proto::rr::Name;
 use crate::dns::Answer;
 use crate::findings::{self, Addrs, Exchange, Findings, List, family};
 use crate::hosts::{Pointers, PointsBack};
-use crate::names::shown;
+use crate::names::{Network, Prefixes, shown};
 use crate::publish::Published;
 use crate::text;
 use crate::verdict::{Judgement, Outcome, Reason};
@@ -111,16 +111,46 @@ pub fn network(published: &Published, strict: bool) -> String {
     out
 }
 
-/// The mistakes in a network's list that the publisher's check can see.
+/// The mistakes in a network's list that the publisher's check can see,
+/// and a name that receivers do not ask unless told to.
 pub fn network_warnings(published: &Published) -> Vec<String> {
     let mut warnings = findings::warnings(&published.findings);
+    let name = shown(&published.findings.names[0].name);
     if published.judgement.outcome() == Outcome::Pass && published.all_outside() {
-        let name = shown(&published.findings.names[0].name);
         warnings.push(format!(
             "no exchange listed at {name} lies inside the network"
         ));
     }
+    warnings.extend(unasked(&published.network, &name));
     warnings
+}
+
+/// A warning for a network whose name receivers ask only when run with
+/// `-4 LEN` (`-6 LEN`): which ones ask it, which names the others ask, and,
+/// for a network wider than those, how many names its list takes there.
+fn unasked(network: &Network, name: &str) -> Option<String> {
+    let defaults = Prefixes::default();
+    let (defaults, flag) = match network.address {
+        IpAddr::V4(_) => (defaults.v4, "-4"),
+        IpAddr::V6(_) => (defaults.v6, "-6"),
+    };
+    let len = network.len;
+    if defaults.contains(&len) {
+        return None;
+    }
+    let asked: Vec<String> = defaults.iter().rev().map(|p| format!("/{p}")).collect();
+    let mut warning = format!(
+        "receivers ask {name} only when run with {flag} {len}; by default they ask the {} names",
+        asked.join(" and ")
+    );
+    if let Some(widest) = defaults.iter().copied().filter(|&p| p > len).min() {
+        let count = 1u128 << (widest - len);
+        let _ = write!(
+            warning,
+            ": publish the list at each of its {count} /{widest} names"
+        );
+    }
+    Some(warning)
 }
 
 /// Every name queried and what it answered, every exchange and its

@@ -66,7 +66,9 @@ pub struct Network {
 }
 
 impl Network {
-    /// Reads `ADDRESS/LEN`; the address as rmxsmtpd reads a client's.
+    /// Reads `ADDRESS/LEN`; the address as rmxsmtpd reads a client's. A LEN
+    /// off the boundaries that receivers query has no name: the error says
+    /// where such a network's list goes instead.
     pub fn parse(text: &str) -> Result<Network, String> {
         let (address, len) = text
             .split_once('/')
@@ -74,11 +76,74 @@ impl Network {
         let address =
             client::address(address).ok_or_else(|| format!("not a network address: {text:?}"))?;
         let lens = match address {
-            IpAddr::V4(_) if !len.contains(',') => parse_v4(len)?,
-            IpAddr::V6(_) if !len.contains(',') => parse_v6(len)?,
+            IpAddr::V4(_) if !len.contains(',') => parse_v4(len),
+            IpAddr::V6(_) if !len.contains(',') => parse_v6(len),
             _ => return Err(format!("not one prefix length: {text:?}")),
         };
+        let lens = lens.map_err(|error| match len.parse::<u8>() {
+            Ok(len) => format!("{error}{}", off_boundary(address, len)),
+            Err(_) => error,
+        })?;
         Ok(Network::new(address, lens[0]))
+    }
+
+    /// The network a reverse name stands for, as rmxreport prints list
+    /// names: `0.0.127.in-addr.arpa` is 127.0.0.0/24, a name of N nibbles
+    /// under `ip6.arpa` a /4N; case and a final dot do not matter. `None`
+    /// for a name under neither; an error for one under them that names
+    /// no network on a boundary, such as an RFC 2317 zone.
+    pub fn from_reverse_name(word: &str) -> Option<Result<Network, String>> {
+        let lower = format!(".{}", word.strip_suffix('.').unwrap_or(word)).to_ascii_lowercase();
+        let (labels, v4) = if let Some(labels) = lower.strip_suffix(".in-addr.arpa") {
+            (labels, true)
+        } else if let Some(labels) = lower.strip_suffix(".ip6.arpa") {
+            (labels, false)
+        } else {
+            return None;
+        };
+        let labels = labels.strip_prefix('.').unwrap_or(labels);
+        let digits: Option<Vec<u8>> = labels
+            .rsplit('.')
+            .map(|label| {
+                if v4 {
+                    let leading_zero = label.len() > 1 && label.starts_with('0');
+                    (!leading_zero && label.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| label.parse::<u8>().ok())
+                        .flatten()
+                } else {
+                    let mut chars = label.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(c), None) => c.to_digit(16).and_then(|d| u8::try_from(d).ok()),
+                        _ => None,
+                    }
+                }
+            })
+            .collect();
+        let max = if v4 { 4 } else { 32 };
+        let Some(digits) = digits.filter(|d| (1..=max).contains(&d.len())) else {
+            let how = if v4 {
+                "; an RFC 2317 zone is asked at its hosts' names, by receivers run with \
+                 -4 32: check each address with -4 32"
+            } else {
+                ""
+            };
+            return Some(Err(format!("not a network's reverse name: {word:?}{how}")));
+        };
+        let (address, len) = if v4 {
+            let mut octets = [0u8; 4];
+            octets[..digits.len()].copy_from_slice(&digits);
+            (IpAddr::V4(Ipv4Addr::from(octets)), digits.len() * 8)
+        } else {
+            let bits = digits
+                .iter()
+                .enumerate()
+                .fold(0u128, |bits, (n, &d)| bits | u128::from(d) << (124 - 4 * n));
+            (IpAddr::V6(Ipv6Addr::from(bits)), digits.len() * 4)
+        };
+        Some(Ok(Network::new(
+            address,
+            u8::try_from(len).expect("at most 128"),
+        )))
     }
 
     /// The network of `len` bits that holds `address`, its host bits
@@ -112,6 +177,41 @@ impl Network {
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.address, self.len)
+    }
+}
+
+/// Where the list of a network whose `len` receivers cannot query goes
+/// (rmxcheck(1), Networks): at each name of the next prefix that receivers
+/// ask by default; for a network smaller than all of them (an RFC 2317
+/// delegation of part of a /24), in the list of the network around it,
+/// which is its provider's, or at its hosts' own names, which receivers
+/// run with `-4 32` (`-6 128`) ask. Nothing for a `len` out of range.
+fn off_boundary(address: IpAddr, len: u8) -> String {
+    let defaults = Prefixes::default();
+    let (defaults, widest, flag, delegated) = match address {
+        IpAddr::V4(_) => (
+            defaults.v4,
+            32,
+            "-4 32",
+            ", which RFC 2317 CNAMEs can lead to its zone",
+        ),
+        IpAddr::V6(_) => (defaults.v6, 128, "-6 128", ""),
+    };
+    if len == 0 || len > widest {
+        return String::new();
+    }
+    match defaults.iter().copied().filter(|&p| p > len).min() {
+        Some(next) => {
+            let count = 1u128 << (next - len);
+            format!(": a /{len} publishes its list at each of its {count} /{next} names")
+        }
+        None => {
+            let around = defaults.iter().copied().max().unwrap_or(widest);
+            format!(
+                ": a /{len} has no name; receivers ask its /{around}'s list (its provider's) \
+                 or, with {flag}, each host's name{delegated}"
+            )
+        }
     }
 }
 
@@ -302,6 +402,24 @@ mod tests {
         assert!(error.contains("multiple of 8 from 8 to 32"), "{error}");
         let error = Network::parse("2001:db8::/66").unwrap_err();
         assert!(error.contains("multiple of 4 from 4 to 128"), "{error}");
+        // Off the boundaries: where such a network publishes instead.
+        let said = |text: &str| Network::parse(text).unwrap_err();
+        assert!(
+            said("198.51.100.0/20")
+                .ends_with(": a /20 publishes its list at each of its 16 /24 names"),
+            "{}",
+            said("198.51.100.0/20")
+        );
+        let error = said("127.0.8.0/29");
+        assert!(
+            error.ends_with(": a /29 has no name; receivers ask its /24's list (its provider's) or, with -4 32, each host's name, which RFC 2317 CNAMEs can lead to its zone"),
+            "{error}"
+        );
+        assert!(said("2001:db8::/46").ends_with("each of its 4 /48 names"));
+        assert!(said("2001:db8::/62").ends_with("each of its 4 /64 names"));
+        assert!(said("2001:db8::/66").ends_with("or, with -6 128, each host's name"));
+        assert!(!said("198.51.100.0/33").contains(": a /"));
+        assert!(!said("198.51.100.0/0").contains(": a /"));
         let v6 = Network::parse("2001:db8:1:2::/64").unwrap();
         assert!(v6.contains("2001:db8:1:2::25".parse().unwrap()));
         assert!(!v6.contains("2001:db8:1:3::25".parse().unwrap()));
@@ -313,6 +431,61 @@ mod tests {
             pointer_name("198.51.100.5".parse().unwrap()).to_string(),
             "5.100.51.198.in-addr.arpa."
         );
+    }
+
+    #[test]
+    fn reverse_names_as_networks() {
+        let net = |text: &str| Network::from_reverse_name(text).map(|n| n.map(|n| n.to_string()));
+        let ok = |text: &str| Some(Ok(text.to_string()));
+        assert_eq!(net("0.0.127.in-addr.arpa"), ok("127.0.0.0/24"));
+        assert_eq!(net("100.51.198.IN-ADDR.ARPA."), ok("198.51.100.0/24"));
+        assert_eq!(net("51.198.in-addr.arpa"), ok("198.51.0.0/16"));
+        assert_eq!(net("5.100.51.198.in-addr.arpa"), ok("198.51.100.5/32"));
+        assert_eq!(net("10.in-addr.arpa"), ok("10.0.0.0/8"));
+        assert_eq!(
+            net("2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"),
+            ok("2001:db8:1:2::/64")
+        );
+        assert_eq!(
+            net("1.0.0.0.8.B.D.0.1.0.0.2.ip6.arpa."),
+            ok("2001:db8:1::/48")
+        );
+        assert_eq!(net("2.ip6.arpa"), ok("2000::/4"));
+        // Each name the publisher's check asks is the name it was given.
+        for name in [
+            "0.0.127.in-addr.arpa.",
+            "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
+            "5.100.51.198.in-addr.arpa.",
+        ] {
+            let network = Network::from_reverse_name(name).unwrap().unwrap();
+            assert_eq!(network.name().to_string(), name);
+        }
+        for other in [
+            "mx1.example.net",
+            "in-addr.arpa.example",
+            "arpa",
+            "example.ip6",
+        ] {
+            assert_eq!(net(other), None, "{other}");
+        }
+        let nibbles33 = format!("{}ip6.arpa", "0.".repeat(33));
+        for bad in [
+            "in-addr.arpa",
+            ".in-addr.arpa",
+            "0-7.8.0.127.in-addr.arpa",
+            "256.in-addr.arpa",
+            "01.0.127.in-addr.arpa",
+            "1.1.1.1.1.in-addr.arpa",
+            "x.in-addr.arpa",
+            "ip6.arpa",
+            "10.0.ip6.arpa",
+            "g.ip6.arpa",
+            &nibbles33,
+        ] {
+            assert!(matches!(net(bad), Some(Err(_))), "{bad}");
+        }
+        let error = net("0-7.8.0.127.in-addr.arpa").unwrap().unwrap_err();
+        assert!(error.contains("-4 32"), "{error}");
     }
 
     #[test]

@@ -383,17 +383,127 @@ fn a_system_error_is_said_in_words() {
 #[test]
 fn a_network_len_not_on_a_queried_boundary_is_a_usage_error_naming_the_lengths() {
     let dns = Responder::start(two_mtas());
-    for (network, lengths) in [
-        ("198.51.100.0/20", "a multiple of 8 from 8 to 32"),
-        ("2001:db8:1:2::/62", "a multiple of 4 from 4 to 128"),
+    for (network, lengths, how) in [
+        (
+            "198.51.100.0/20",
+            "a multiple of 8 from 8 to 32",
+            ": a /20 publishes its list at each of its 16 /24 names",
+        ),
+        (
+            "2001:db8:1:2::/62",
+            "a multiple of 4 from 4 to 128",
+            ": a /62 publishes its list at each of its 4 /64 names",
+        ),
+        // A part of a /24, delegated by RFC 2317: said how it publishes.
+        (
+            "127.0.8.0/29",
+            "a multiple of 8 from 8 to 32",
+            ": a /29 has no name; receivers ask its /24's list (its provider's) or, with -4 32, \
+             each host's name, which RFC 2317 CNAMEs can lead to its zone",
+        ),
     ] {
         let output = run(&dns.addr().to_string(), &[network]);
         assert_eq!(output.status.code(), Some(100), "{network}");
         let error = warnings(&output);
         assert_eq!(error.len(), 1, "{error:?}");
         assert!(error[0].contains(lengths), "{error:?}");
+        assert!(error[0].contains(&format!("{how}; usage: ")), "{error:?}");
     }
     assert_eq!(dns.total_queries(), 0);
+}
+
+#[test]
+fn a_network_whose_name_receivers_do_not_ask_by_default_is_checked_with_a_warning() {
+    let dns = Responder::start(
+        two_mtas()
+            .mx(Z16, 10, "mx1.example.net")
+            .mx("1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", 10, "mx6.example.net")
+            .mx(
+                "0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+                10,
+                "mx6.example.net",
+            )
+            .aaaa("mx6.example.net", "2001:db8:1::25"),
+    );
+    let dns = dns.addr().to_string();
+    let output = run(&dns, &["-p", "198.51.0.0/16"]);
+    assert_eq!(
+        stdout(&output),
+        "198.51.0.0/16 pass 51.198.in-addr.arpa 198.51.100.5\n"
+    );
+    assert_eq!(
+        warnings(&output),
+        [
+            "rmxcheck: warning: 198.51.0.0/16: receivers ask 51.198.in-addr.arpa only when run \
+             with -4 16; by default they ask the /24 names: publish the list at each of its 256 \
+             /24 names"
+        ]
+    );
+    assert_eq!(output.status.code(), Some(0), "a warning, not a failure");
+    // What a receiver at the defaults decides for a client of that /16.
+    let output = run(&dns, &["-p", "198.51.7.1"]);
+    assert_eq!(stdout(&output), "198.51.7.1 none - no list\n");
+    assert_eq!(output.status.code(), Some(2));
+    // The names receivers ask by default: no warning.
+    for network in ["198.51.100.0/24", "2001:db8:1::/48"] {
+        let output = run(&dns, &["-p", network]);
+        assert!(warnings(&output).is_empty(), "{network}: {output:?}");
+    }
+    let output = run(&dns, &["-p", "2001:db8:1::/56"]);
+    assert_eq!(
+        warnings(&output),
+        [
+            "rmxcheck: warning: 2001:db8:1::/56: receivers ask 0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa \
+             only when run with -6 56; by default they ask the /48 and /64 names: publish the list \
+             at each of its 256 /64 names"
+        ]
+    );
+}
+
+#[test]
+fn a_reverse_name_as_rmxreport_prints_it_is_its_network() {
+    let server = Responder::start(
+        two_mtas()
+            .mx("1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", 10, "mx6.example.net")
+            .aaaa("mx6.example.net", "2001:db8:1::25"),
+    );
+    let dns = server.addr().to_string();
+    let output = run(
+        &dns,
+        &[
+            "-p",
+            "100.51.198.in-addr.arpa",
+            "1.0.0.0.8.B.D.0.1.0.0.2.IP6.ARPA.",
+        ],
+    );
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.0/24 pass 100.51.198.in-addr.arpa 198.51.100.5 198.51.100.6\n\
+         2001:db8:1::/48 pass 1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa 2001:db8:1::25\n"
+    );
+    assert!(warnings(&output).is_empty(), "{output:?}");
+    assert_eq!(output.status.code(), Some(0));
+    // From stdin too, as rmxreport's names would come.
+    let output = run_with_input(&dns, &["-p", "-"], "100.51.198.in-addr.arpa\n");
+    assert_eq!(
+        stdout(&output),
+        "198.51.100.0/24 pass 100.51.198.in-addr.arpa 198.51.100.5 198.51.100.6\n"
+    );
+    // An RFC 2317 zone's name is no network: where its lists are asked.
+    let asked = server.total_queries();
+    let output = run(&dns, &["0-7.8.0.127.in-addr.arpa"]);
+    assert_eq!(output.status.code(), Some(100));
+    let error = warnings(&output);
+    assert_eq!(error.len(), 1, "{error:?}");
+    assert!(
+        error[0].starts_with(
+            "rmxcheck: usage error: not a network's reverse name: \"0-7.8.0.127.in-addr.arpa\"; \
+             an RFC 2317 zone is asked at its hosts' names, by receivers run with -4 32: check \
+             each address with -4 32; usage: "
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.total_queries(), asked, "nothing asked");
 }
 
 /// The reverse name of a whole address, where its PTR records are.

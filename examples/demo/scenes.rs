@@ -38,8 +38,9 @@ const COMMANDS: [&str; 4] = [
     "QUIT",
 ];
 
-/// The network 198.51.100.0/24 publishes its two MTAs; 203.0.113.0/24
-/// publishes nothing. Served as written here (`Dns`).
+/// The network 198.51.100.0/24 publishes its two MTAs; 192.0.2.0/24
+/// publishes nothing, as in examples/publish. Served as written here
+/// (`Dns`).
 pub const ZONE: [&str; 4] = [
     "100.51.198.in-addr.arpa.  MX 10 mx1.example.net.",
     "100.51.198.in-addr.arpa.  MX 20 mx2.example.net.",
@@ -51,7 +52,7 @@ pub const ZONE: [&str; 4] = [
 pub const CLIENTS: [(&str, &str); 3] = [
     ("198.51.100.5", "mx1.example.net, on its network's list"),
     ("198.51.100.10", "a PC in the same network, not on the list"),
-    ("203.0.113.7", "a host in a network that publishes no list"),
+    ("192.0.2.7", "a host in a network that publishes no list"),
 ];
 
 /// One client's connection.

@@ -67,7 +67,8 @@ enum Word {
 enum Target {
     /// A client's address: the lookup rmxsmtpd makes for it.
     Address(IpAddr),
-    /// A published list, from the publisher's side.
+    /// A published list, from the publisher's side: `NETWORK/LEN`, or the
+    /// network's reverse name.
     Network(Network),
     /// Each address of a host.
     Host(Name),
@@ -281,13 +282,16 @@ fn parse(args: &[OsString]) -> Result<Options, Error> {
 }
 
 /// An address (a `%zone` and `::ffff:` as rmxsmtpd reads them), a network
-/// `ADDRESS/LEN`, or a host name.
+/// `ADDRESS/LEN` or its reverse name, or a host name.
 fn target(word: &str) -> Result<Target, String> {
     if word.contains('/') {
         return Network::parse(word).map(Target::Network);
     }
     if let Some(ip) = client::address(word) {
         return Ok(Target::Address(ip));
+    }
+    if let Some(network) = Network::from_reverse_name(word) {
+        return network.map(Target::Network);
     }
     host_name(word)
         .map(Target::Host)
@@ -358,15 +362,24 @@ mod tests {
                 Word::Target(Target::Address(ip("::1")))
             ]
         );
-        // A zone is dropped, as rmxsmtpd drops it; `-` is stdin; a network
-        // and a host name are targets too.
-        let options = words(&["fe80::1%eth0", "-", "198.51.100.9/24", "mx.Example.net."]).unwrap();
+        // A zone is dropped, as rmxsmtpd drops it; `-` is stdin; a network,
+        // its reverse name and a host name are targets too.
+        let options = words(&[
+            "fe80::1%eth0",
+            "-",
+            "198.51.100.9/24",
+            "100.51.198.in-addr.arpa",
+            "mx.Example.net.",
+        ])
+        .unwrap();
+        let net = Network::parse("198.51.100.0/24").unwrap();
         assert_eq!(
             options.words,
             [
                 Word::Target(Target::Address(ip("fe80::1"))),
                 Word::Stdin,
-                Word::Target(Target::Network(Network::parse("198.51.100.0/24").unwrap())),
+                Word::Target(Target::Network(net)),
+                Word::Target(Target::Network(net)),
                 Word::Target(Target::Host(Name::from_ascii("mx.Example.net.").unwrap())),
             ]
         );
@@ -384,6 +397,8 @@ mod tests {
             &["198.51.100.0/20"],
             &["2001:db8::/62"],
             &["198.51.100.0/24/24"],
+            &["0-7.8.0.127.in-addr.arpa"],
+            &["g.ip6.arpa"],
             &["-mx.example.net."],
             &["mx_1.example.net"],
             &["mx..example.net"],

@@ -5,16 +5,21 @@
 //! `/etc/resolv.conf`, else `127.0.0.1`. Options come from the `options` lines
 //! of resolv.conf and then from `RES_OPTIONS`, as glibc reads them
 //! (resolv.conf(5)). Nothing here is ever fatal: a line that does not parse is
-//! skipped. The words of `DNSCACHEIP` that name no server are returned beside
-//! the configuration ([`Misread`]), for the log and for rmxcheck's warnings:
-//! an administrator who meant to test one cache must not test another unawares.
+//! skipped. What took the place of the servers the administrator meant (the
+//! words of `DNSCACHEIP` that name no server, a resolv.conf that is missing,
+//! unreadable or names no server) is returned beside the configuration
+//! ([`Misread`]), for the log and for rmxcheck's warnings: an administrator
+//! who meant to ask one cache must not ask another unawares.
 //!
 //! Parsing is pure ([`Config::parse`]); only [`Config::from_system`] reads the
 //! environment and the file.
 
 use std::fmt;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
 use std::time::Duration;
+
+use crate::error_str;
 
 /// The DNS port (RFC 1035 §4.2).
 pub const DNS_PORT: u16 = 53;
@@ -43,34 +48,57 @@ pub struct Config {
     pub use_vc: bool,
 }
 
-/// The words of `DNSCACHEIP` that name no server, as given, and what took
+/// Why the servers asked are not the ones the administrator named: the
+/// words of `DNSCACHEIP` that name no server, as given; what was wrong with
+/// `/etc/resolv.conf` when it was read for want of them; and what took
 /// their place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Misread {
     words: Vec<String>,
+    file: Option<FileTrouble>,
     instead: Instead,
 }
 
-/// What the servers are when some of `DNSCACHEIP` was not understood.
+/// Why `/etc/resolv.conf` gave no server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FileTrouble {
+    /// It could not be read: missing, or not readable (error_str's words).
+    Unreadable(String),
+    /// It was read, and has no `nameserver` line that names a server.
+    NoServer,
+}
+
+/// What the servers are, when some of `DNSCACHEIP` was not understood or
+/// `/etc/resolv.conf` gave none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Instead {
     /// The other words of `DNSCACHEIP` gave servers; these were left out.
     Ignored,
     /// No word did: the `nameserver` lines of `/etc/resolv.conf`.
     ResolvConf,
-    /// No word did, and resolv.conf gave none either: `127.0.0.1`.
+    /// Neither `DNSCACHEIP` nor resolv.conf gave a server: `127.0.0.1`.
     Loopback,
 }
 
 impl fmt::Display for Misread {
-    /// `DNSCACHEIP "localhost" not understood, using /etc/resolv.conf`
+    /// `DNSCACHEIP "localhost" not understood, using /etc/resolv.conf`;
+    /// `/etc/resolv.conf unreadable (file does not exist), using 127.0.0.1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DNSCACHEIP ")?;
-        for (n, word) in self.words.iter().enumerate() {
-            let comma = if n > 0 { ", " } else { "" };
-            write!(f, "{comma}{word:?}")?;
+        if !self.words.is_empty() {
+            f.write_str("DNSCACHEIP ")?;
+            for (n, word) in self.words.iter().enumerate() {
+                let comma = if n > 0 { ", " } else { "" };
+                write!(f, "{comma}{word:?}")?;
+            }
+            f.write_str(" not understood, ")?;
         }
-        f.write_str(" not understood, ")?;
+        match &self.file {
+            Some(FileTrouble::Unreadable(why)) => {
+                write!(f, "/etc/resolv.conf unreadable ({why}), ")?
+            }
+            Some(FileTrouble::NoServer) => f.write_str("/etc/resolv.conf names no server, ")?,
+            None => {}
+        }
         f.write_str(match self.instead {
             Instead::Ignored => "ignored",
             Instead::ResolvConf => "using /etc/resolv.conf",
@@ -99,18 +127,19 @@ impl Config {
         let res_options = std::env::var("RES_OPTIONS").ok();
         Config::parse(
             dnscacheip.as_deref(),
-            || std::fs::read_to_string("/etc/resolv.conf").ok(),
+            || std::fs::read_to_string("/etc/resolv.conf"),
             res_options.as_deref(),
         )
     }
 
-    /// Builds a configuration from the three sources, with the words of
-    /// `dnscacheip` that name no server. `resolv_conf` is only called when
-    /// `dnscacheip` yields no server, so that a djbdns set-up never reads
-    /// the file. An empty `dnscacheip` is as good as unset, the djbdns way.
+    /// Builds a configuration from the three sources, with what took the
+    /// place of the servers named (see [`Misread`]). `resolv_conf` is only
+    /// called when `dnscacheip` yields no server, so that a djbdns set-up
+    /// never reads the file. An empty `dnscacheip` is as good as unset, the
+    /// djbdns way.
     pub fn parse(
         dnscacheip: Option<&str>,
-        resolv_conf: impl FnOnce() -> Option<String>,
+        resolv_conf: impl FnOnce() -> io::Result<String>,
         res_options: Option<&str>,
     ) -> (Config, Option<Misread>) {
         let (servers, unread) = dnscacheip.map(parse_dnscacheip).unwrap_or_default();
@@ -122,14 +151,17 @@ impl Config {
             use_vc: false,
         };
         let mut instead = Instead::Ignored;
+        let mut file = None;
         if config.servers.is_empty() {
             instead = Instead::ResolvConf;
-            if let Some(text) = resolv_conf() {
-                config.read_resolv_conf(&text);
+            match resolv_conf() {
+                Ok(text) => config.read_resolv_conf(&text),
+                Err(error) => file = Some(FileTrouble::Unreadable(error_str::of(&error))),
             }
         }
         if config.servers.is_empty() {
             instead = Instead::Loopback;
+            file.get_or_insert(FileTrouble::NoServer);
             config
                 .servers
                 .push(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DNS_PORT));
@@ -137,8 +169,9 @@ impl Config {
         if let Some(options) = res_options {
             config.apply_options(options.split_ascii_whitespace());
         }
-        let misread = (!unread.is_empty()).then_some(Misread {
+        let misread = (!unread.is_empty() || file.is_some()).then_some(Misread {
             words: unread,
+            file,
             instead,
         });
         (config, misread)
@@ -268,8 +301,14 @@ mod tests {
         attempts: Option<u32>,
         rotate: bool,
         use_vc: bool,
-        /// The words of DNSCACHEIP not understood, and what took their place.
-        misread: Option<(&'static [&'static str], Instead)>,
+        /// What the log line and rmxcheck say of the servers not asked.
+        misread: Option<&'static str>,
+    }
+
+    /// The file's text, or the error of a file that does not exist.
+    fn read_as(text: Option<&str>) -> io::Result<String> {
+        text.map(str::to_string)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
     }
 
     const PLAIN: Case = Case {
@@ -286,11 +325,17 @@ mod tests {
 
     #[test]
     fn table() {
+        let missing = "/etc/resolv.conf unreadable (file does not exist), using 127.0.0.1";
+        let empty = "/etc/resolv.conf names no server, using 127.0.0.1";
         let cases = [
-            // Nothing at all: the loopback default.
-            PLAIN,
+            // Nothing at all: the loopback default, said.
+            Case {
+                misread: Some(missing),
+                ..PLAIN
+            },
             Case {
                 resolv_conf: Some(""),
+                misread: Some(empty),
                 ..PLAIN
             },
             // DNSCACHEIP in every form.
@@ -330,32 +375,38 @@ mod tests {
             Case {
                 dnscacheip: Some("junk,300.1.1.1,10.0.0.9:0,10.0.0.9"),
                 servers: &["10.0.0.9:53"],
-                misread: Some((&["junk", "300.1.1.1", "10.0.0.9:0"], Instead::Ignored)),
+                misread: Some(
+                    r#"DNSCACHEIP "junk", "300.1.1.1", "10.0.0.9:0" not understood, ignored"#,
+                ),
                 ..PLAIN
             },
             Case {
                 dnscacheip: Some("junk"),
                 resolv_conf: Some("nameserver 10.1.1.1\n"),
                 servers: &["10.1.1.1:53"],
-                misread: Some((&["junk"], Instead::ResolvConf)),
+                misread: Some(r#"DNSCACHEIP "junk" not understood, using /etc/resolv.conf"#),
                 ..PLAIN
             },
             Case {
                 dnscacheip: Some("localhost"),
                 resolv_conf: Some("# no server here\n"),
-                misread: Some((&["localhost"], Instead::Loopback)),
+                misread: Some(
+                    r#"DNSCACHEIP "localhost" not understood, /etc/resolv.conf names no server, using 127.0.0.1"#,
+                ),
                 ..PLAIN
             },
             Case {
                 dnscacheip: Some("[::1] 127.0.0.53:0"),
-                misread: Some((&["[::1]", "127.0.0.53:0"], Instead::Loopback)),
+                misread: Some(
+                    r#"DNSCACHEIP "[::1]", "127.0.0.53:0" not understood, /etc/resolv.conf unreadable (file does not exist), using 127.0.0.1"#,
+                ),
                 ..PLAIN
             },
             // Glued addresses count whole or not at all.
             Case {
                 dnscacheip: Some("127.0.0.1.10.0.0 10.0.0.2"),
                 servers: &["10.0.0.2:53"],
-                misread: Some((&["127.0.0.1.10.0.0"], Instead::Ignored)),
+                misread: Some(r#"DNSCACHEIP "127.0.0.1.10.0.0" not understood, ignored"#),
                 ..PLAIN
             },
             // Empty, or separators only: as if unset, nothing to say.
@@ -401,6 +452,7 @@ mod tests {
             // A port is not part of resolv.conf's grammar.
             Case {
                 resolv_conf: Some("nameserver 10.1.1.1:5353\n"),
+                misread: Some(empty),
                 ..PLAIN
             },
             // Options from the file.
@@ -420,18 +472,21 @@ mod tests {
                 resolv_conf: Some("options timeout:99 attempts:99\n"),
                 timeout: Some(30),
                 attempts: Some(5),
+                misread: Some(empty),
                 ..PLAIN
             },
             Case {
                 resolv_conf: Some("options timeout:0 attempts:0 timeout:x\n"),
                 timeout: Some(1),
                 attempts: Some(1),
+                misread: Some(empty),
                 ..PLAIN
             },
             // A later options line overrides an earlier one.
             Case {
                 resolv_conf: Some("options timeout:2\noptions timeout:4\n"),
                 timeout: Some(4),
+                misread: Some(empty),
                 ..PLAIN
             },
             // RES_OPTIONS overrides the file, and applies with DNSCACHEIP too.
@@ -455,7 +510,7 @@ mod tests {
         for (n, case) in cases.iter().enumerate() {
             let (got, misread) = Config::parse(
                 case.dnscacheip,
-                || case.resolv_conf.map(str::to_string),
+                || read_as(case.resolv_conf),
                 case.res_options,
             );
             let want = Config {
@@ -466,18 +521,15 @@ mod tests {
                 use_vc: case.use_vc,
             };
             assert_eq!(got, want, "case {n}");
-            let want = case.misread.map(|(words, instead)| Misread {
-                words: words.iter().map(|w| w.to_string()).collect(),
-                instead,
-            });
-            assert_eq!(misread, want, "case {n}");
+            let said = misread.map(|m| m.to_string());
+            assert_eq!(said.as_deref(), case.misread, "case {n}");
         }
     }
 
     #[test]
     fn dnscacheip_caps_at_sixteen() {
         let many = (1..=20).map(|n| format!("10.0.0.{n}")).collect::<Vec<_>>();
-        let (config, _) = Config::parse(Some(&many.join(" ")), || None, None);
+        let (config, _) = Config::parse(Some(&many.join(" ")), || read_as(None), None);
         assert_eq!(config.servers.len(), 16);
         assert_eq!(config.servers[15], addr("10.0.0.16:53"));
     }
@@ -489,25 +541,30 @@ mod tests {
     }
 
     #[test]
-    fn what_was_not_understood_is_said() {
-        let said = |dnscacheip: &str, resolv_conf: &str| {
-            let resolv_conf = resolv_conf.to_string();
-            let (_, misread) = Config::parse(Some(dnscacheip), || Some(resolv_conf), None);
+    fn why_the_servers_are_not_those_named_is_said() {
+        let said = |dnscacheip: Option<&str>, resolv_conf: io::Result<String>| {
+            let (_, misread) = Config::parse(dnscacheip, || resolv_conf, None);
             misread.map(|m| m.to_string())
         };
-        let file = "nameserver 10.1.1.1\n";
+        let file = || Ok("nameserver 10.1.1.1\n".to_string());
+        let denied = || Err(io::Error::from_raw_os_error(libc::EACCES));
         assert_eq!(
-            said("localhost", file).as_deref(),
-            Some(r#"DNSCACHEIP "localhost" not understood, using /etc/resolv.conf"#)
+            said(None, denied()).as_deref(),
+            Some("/etc/resolv.conf unreadable (access denied), using 127.0.0.1")
         );
         assert_eq!(
-            said("localhost", "").as_deref(),
-            Some(r#"DNSCACHEIP "localhost" not understood, using 127.0.0.1"#)
+            said(Some("localhost"), denied()).as_deref(),
+            Some(
+                r#"DNSCACHEIP "localhost" not understood, /etc/resolv.conf unreadable (access denied), using 127.0.0.1"#
+            )
         );
         assert_eq!(
-            said("[::1],10.0.0.1;say\"what\"", file).as_deref(),
+            said(Some("[::1],10.0.0.1;say\"what\""), file()).as_deref(),
             Some(r#"DNSCACHEIP "[::1]", "say\"what\"" not understood, ignored"#)
         );
-        assert_eq!(said("10.0.0.1", file), None);
+        // The servers named were asked: nothing to say.
+        assert_eq!(said(Some("10.0.0.1"), denied()), None);
+        assert_eq!(said(None, file()), None);
+        assert_eq!(said(Some(""), file()), None);
     }
 }

@@ -1,7 +1,8 @@
 //! What the real binaries write about a lookup, end to end (rmxsmtpd(8),
 //! "The log"; rmxcheck(1)): the line in syslog when stderr is the client's
 //! socket, names as they are on the wire, the same name in the NAME field
-//! and in the notes, and a `DNSCACHEIP` that was not understood.
+//! and in the notes, a `DNSCACHEIP` that was not understood, and an
+//! `/etc/resolv.conf` that gives no server.
 //!
 //! What needs `/dev/log` or `/etc/resolv.conf` runs inside namespaces of its
 //! own: the test runs itself again under `unshare`, with files of its own
@@ -431,6 +432,27 @@ fn rmxcheck_warns_of_words_of_dnscacheip_not_understood() {
     );
 }
 
+/// What rmxcheck, which `command` runs, says on stderr for the listed
+/// client, whose lookup must pass.
+fn warned_of_listed(mut command: Command) -> String {
+    let output = command.args(["-p", LISTED]).output().expect("run rmxcheck");
+    assert_eq!(
+        text(&output.stdout),
+        format!("{LISTED} pass {ZONE} mx1.example.net\n")
+    );
+    text(&output.stderr)
+}
+
+/// rmxsmtpd's log line for the listed client with `DNSCACHEIP` as given,
+/// when its lookup, asked of `dns` on port 53, passes.
+fn logged_with_dnscacheip(dns: &Responder, dnscacheip: &str) -> String {
+    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
+        .env("DNSCACHEIP", dnscacheip)
+        .run(b"");
+    assert_eq!(outcome.result().as_deref(), Some("pass"), "{outcome:?}");
+    outcome.log()
+}
+
 #[test]
 fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
     if !again::is_again() {
@@ -438,30 +460,79 @@ fn a_dnscacheip_not_understood_at_all_falls_back_to_resolv_conf_and_says_so() {
         return;
     }
     let dns = Responder::start_on_port_53(one_mta_listed());
-    let outcome = Wrapper::new(dns.addr(), LISTED, &[])
-        .env("DNSCACHEIP", "localhost")
-        .run(b"");
-    assert_eq!(outcome.result().as_deref(), Some("pass"), "{outcome:?}");
     assert_eq!(
-        outcome.log(),
+        logged_with_dnscacheip(&dns, "localhost"),
         format!(
             "{LISTED} pass {ZONE} accept; \
              DNSCACHEIP \"localhost\" not understood, using /etc/resolv.conf"
         )
     );
-    let output = Command::new(RMXCHECK)
-        .env_clear()
-        .env("DNSCACHEIP", "localhost")
-        .args(["-p", LISTED])
-        .output()
-        .expect("run rmxcheck");
+    let mut rmxcheck = Command::new(RMXCHECK);
+    rmxcheck.env_clear().env("DNSCACHEIP", "localhost");
     assert_eq!(
-        text(&output.stdout),
-        format!("{LISTED} pass {ZONE} mx1.example.net\n")
-    );
-    assert_eq!(
-        text(&output.stderr),
+        warned_of_listed(rmxcheck),
         "rmxcheck: warning: DNSCACHEIP \"localhost\" not understood, using /etc/resolv.conf\n"
     );
     assert_eq!(dns.queries(ZONE, "MX"), 2, "both asked the file's server");
+}
+
+/// No `/etc/resolv.conf`, one that only root may read, and one that names
+/// no server: each means 127.0.0.1, as the C library has it, and the log
+/// line and rmxcheck say so, naming the server asked and why that one.
+/// Inside `unshare -m -n`, over an `/etc` overlaid so that the file can be
+/// taken away and put back.
+#[test]
+fn a_resolv_conf_that_gives_no_server_means_127_0_0_1_and_says_so() {
+    if !again::is_again() {
+        let dir = TempDir::new("log-etc");
+        let (upper, work) = (dir.join("upper"), dir.join("work"));
+        std::fs::create_dir_all(&upper).unwrap();
+        std::fs::create_dir_all(&work).unwrap();
+        inside(
+            &["-m", "-n"],
+            r#"ip link set lo up &&
+               mount -t overlay overlay -o "lowerdir=/etc,upperdir=$UPPER,workdir=$WORK" /etc &&
+               rm -f /etc/resolv.conf"#,
+            &[("UPPER", &upper), ("WORK", &work)],
+        );
+        return;
+    }
+    let dns = Responder::start_on_port_53(one_mta_listed());
+    let missing = "/etc/resolv.conf unreadable (file does not exist), using 127.0.0.1";
+    // rmxsmtpd, with DNSCACHEIP empty: as good as unset.
+    assert_eq!(
+        logged_with_dnscacheip(&dns, ""),
+        format!("{LISTED} pass {ZONE} accept; {missing}")
+    );
+    // rmxcheck, as root and as nobody, for whom a file of mode 600 is
+    // unreadable; then a file that names no server.
+    let check = |as_nobody: bool| {
+        let mut command = if as_nobody {
+            let mut setpriv = Command::new("setpriv");
+            setpriv.args(["--reuid=65534", "--regid=65534", "--clear-groups", RMXCHECK]);
+            setpriv
+        } else {
+            Command::new(RMXCHECK)
+        };
+        command.env_clear();
+        warned_of_listed(command)
+    };
+    assert_eq!(check(false), format!("rmxcheck: warning: {missing}\n"));
+    std::fs::write("/etc/resolv.conf", "nameserver 127.0.0.1\n").unwrap();
+    assert_eq!(check(true), "", "the file's server, named");
+    std::fs::set_permissions(
+        "/etc/resolv.conf",
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    assert_eq!(
+        check(true),
+        "rmxcheck: warning: /etc/resolv.conf unreadable (access denied), using 127.0.0.1\n"
+    );
+    std::fs::write("/etc/resolv.conf", "# no server here\n").unwrap();
+    assert_eq!(
+        check(false),
+        "rmxcheck: warning: /etc/resolv.conf names no server, using 127.0.0.1\n"
+    );
+    assert_eq!(dns.queries(ZONE, "MX"), 5, "each asked 127.0.0.1");
 }

@@ -1,9 +1,8 @@
-//! The administrators' kit held to what it says: every zone example loaded
-//! by a real server (NSD, tinydns) and checked with rmxcheck against the
-//! verdicts written in it and in the manual; every run example parsed by the
-//! program that reads it (tcprules, sh, execlineb, inetd, systemd-analyze)
-//! or checked for shape; the demo played; and the README's commands and
-//! snippets traced to what the tests run.
+//! The administrators' kit held to what it says: every run example parsed
+//! by the program that reads it (tcprules, sh, execlineb, inetd,
+//! systemd-analyze) or checked for shape; the demo played; and the README's
+//! commands and snippets traced to what the tests run. The zone examples
+//! are served in `publish`, the service directories run in `services`.
 //!
 //! A missing peer program prints a line saying what to install and ends the
 //! test; under CI=true it fails the test instead.
@@ -11,13 +10,13 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::support::responder;
 use crate::support::skip::{find, need, skip};
-use crate::support::temp::{TempDir, free_port};
+use crate::support::temp::TempDir;
 
 #[path = "../../examples/demo/scenes.rs"]
 mod scenes;
@@ -27,15 +26,11 @@ const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXPOLICYD: &str = env!("CARGO_BIN_EXE_rmxpolicyd");
 const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
 
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn publish() -> PathBuf {
-    root().join("examples/publish")
-}
-
-fn read(path: &Path) -> String {
+pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
@@ -53,431 +48,6 @@ fn can_unshare() -> bool {
         skip("`unshare -n`", "run the tests as root");
     }
     ok
-}
-
-// ---- Documented verdicts ---------------------------------------------------
-
-/// `rmxcheck -p ADDRESS  =>  LINE` in the comments of an example file.
-fn documented(path: &Path) -> Vec<(String, String)> {
-    read(path)
-        .lines()
-        .filter_map(|line| {
-            let text = line.trim_start_matches([';', '#', ' ', '\t']);
-            let rest = text.strip_prefix("rmxcheck -p ")?;
-            let (address, want) = rest.split_once("=>")?;
-            Some((address.trim().to_string(), want.trim().to_string()))
-        })
-        .collect()
-}
-
-/// The exit status rmxcheck gives for one address with this result.
-fn status_of(line: &str) -> i32 {
-    match line.split(' ').nth(1) {
-        Some("pass") => 0,
-        Some("fail") => 1,
-        Some("none") => 2,
-        _ => 111,
-    }
-}
-
-/// rmxcheck with these arguments, asking only `dns`.
-fn rmxcheck(dns: &str, args: &[&str]) -> (String, i32) {
-    let output = Command::new(RMXCHECK)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("DNSCACHEIP", dns)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        output.status.code().unwrap_or(-1),
-    )
-}
-
-/// Every documented verdict of these files, checked against `dns`.
-fn check_documented(dns: &str, files: &[PathBuf]) -> usize {
-    let mut checked = 0;
-    for file in files {
-        for (address, want) in documented(file) {
-            let (got, status) = rmxcheck(dns, &["-p", &address]);
-            assert_eq!(
-                got.trim_end(),
-                want,
-                "{}: rmxcheck -p {address}",
-                file.display()
-            );
-            assert_eq!(
-                status,
-                status_of(&want),
-                "exit status of rmxcheck -p {address}"
-            );
-            checked += 1;
-        }
-    }
-    checked
-}
-
-fn zone_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(publish())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "zone"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// `$ rmxcheck ...` lines in literal displays, with the output and exit
-/// status shown after them: (arguments, output, status).
-fn sessions(text: &str) -> Vec<(Vec<String>, String, Option<i32>)> {
-    let mut found: Vec<(Vec<String>, String, Option<i32>)> = Vec::new();
-    let mut in_session = false;
-    let mut last_was_echo = false;
-    for line in text.lines() {
-        if let Some(command) = line.strip_prefix("$ ") {
-            last_was_echo = command == "echo $?";
-            in_session = command.starts_with("rmxcheck ");
-            if in_session {
-                let args = command.split_whitespace().skip(1).map(str::to_string);
-                found.push((args.collect(), String::new(), None));
-            }
-            continue;
-        }
-        if line.starts_with('.') || line.starts_with("```") {
-            in_session = false;
-            last_was_echo = false;
-            continue;
-        }
-        let Some(last) = found.last_mut() else {
-            continue;
-        };
-        if last_was_echo {
-            last.2 = Some(line.trim().parse().expect("an exit status after echo $?"));
-            last_was_echo = false;
-        } else if in_session {
-            last.1.push_str(line);
-            last.1.push('\n');
-        }
-    }
-    found
-}
-
-fn check_sessions(dns: &str, document: &str, text: &str) -> usize {
-    let found = sessions(text);
-    for (args, want, status) in &found {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (got, code) = rmxcheck(dns, &args);
-        assert_eq!(got, *want, "{document}: $ rmxcheck {}", args.join(" "));
-        if let Some(status) = status {
-            assert_eq!(
-                code, *status,
-                "{document}: exit status of rmxcheck {args:?}"
-            );
-        }
-    }
-    found.len()
-}
-
-// ---- NSD -------------------------------------------------------------------
-
-/// NSD in the foreground on 127.0.0.1:PORT, serving the zones of
-/// examples/publish/nsd.conf, stopped with SIGTERM when dropped.
-struct Nsd {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl Nsd {
-    fn start() -> Nsd {
-        let dir = TempDir::new("examples-nsd");
-        let port = free_port();
-        let at = |name: &str| dir.join(name).display().to_string();
-        let conf = format!(
-            "server:\n\tip-address: 127.0.0.1@{port}\n\tusername: \"\"\n\tchroot: \"\"\n\
-             \tdatabase: \"\"\n\tzonesdir: \"{}\"\n\tpidfile: \"{}\"\n\txfrdfile: \"{}\"\n\
-             \tzonelistfile: \"{}\"\n\tlogfile: \"{}\"\n\tverbosity: 1\n\
-             remote-control:\n\tcontrol-enable: no\ninclude: \"{}\"\n",
-            publish().display(),
-            at("nsd.pid"),
-            at("xfrd.state"),
-            at("zone.list"),
-            at("nsd.log"),
-            publish().join("nsd.conf").display(),
-        );
-        std::fs::write(dir.join("nsd.conf"), conf).unwrap();
-        let checked = Command::new("nsd-checkconf")
-            .arg(dir.join("nsd.conf"))
-            .status()
-            .unwrap();
-        assert!(checked.success(), "nsd-checkconf accepts the zone stanzas");
-        let child = Command::new("nsd")
-            .args(["-d", "-c"])
-            .arg(dir.join("nsd.conf"))
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let nsd = Nsd {
-            child,
-            port,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !nsd.log().contains("nsd started") {
-            assert!(
-                Instant::now() < deadline,
-                "nsd did not start:\n{}",
-                nsd.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        nsd
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.join("nsd.log")).unwrap_or_default()
-    }
-
-    fn dns(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Nsd {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn nsd_present() -> bool {
-    need("nsd", "nsd") && need("nsd-checkzone", "nsd") && need("nsd-checkconf", "nsd")
-}
-
-#[test]
-fn every_zone_file_passes_nsd_checkzone_and_is_in_nsd_conf() {
-    if !nsd_present() {
-        return;
-    }
-    let conf = read(&publish().join("nsd.conf"));
-    let stanzas: BTreeSet<String> = conf
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("zonefile: "))
-        .map(|f| f.trim_matches('"').to_string())
-        .collect();
-    let mut files = BTreeSet::new();
-    for path in zone_files() {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let zone = file.strip_suffix(".zone").unwrap();
-        assert!(
-            conf.contains(&format!("name: \"{zone}\"")),
-            "nsd.conf names {zone}"
-        );
-        let output = Command::new("nsd-checkzone")
-            .arg(zone)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "nsd-checkzone {file}: {output:?}");
-        files.insert(file);
-    }
-    assert_eq!(stanzas, files, "nsd.conf loads exactly the zone files");
-}
-
-#[test]
-fn nsd_serves_the_zones_and_rmxcheck_gives_the_documented_verdicts() {
-    if !nsd_present() {
-        return;
-    }
-    let nsd = Nsd::start();
-    for path in zone_files() {
-        let zone = path.file_stem().unwrap().to_string_lossy().into_owned();
-        assert!(
-            nsd.log()
-                .contains(&format!("zone {zone} read with success")),
-            "nsd loaded {zone}:\n{}",
-            nsd.log()
-        );
-    }
-    // The zone files and the tinydns data document the same verdicts.
-    let mut files = zone_files();
-    files.push(publish().join("tinydns/data"));
-    let checked = check_documented(&nsd.dns(), &files);
-    assert!(checked >= 10, "only {checked} documented verdicts");
-    // The manual's and the README's rmxcheck sessions, output included.
-    let manual = check_sessions(
-        &nsd.dns(),
-        "rmxcheck.1",
-        &read(&root().join("man/rmxcheck.1")),
-    );
-    assert!(manual >= 2, "the manual shows rmxcheck sessions");
-    let readme = check_sessions(&nsd.dns(), "README.md", &read(&root().join("README.md")));
-    assert!(readme >= 1, "the README shows an rmxcheck session");
-}
-
-#[test]
-fn rmxcheck_reports_in_full_against_nsd() {
-    if !nsd_present() {
-        return;
-    }
-    let nsd = Nsd::start();
-    let (report, status) = rmxcheck(&nsd.dns(), &["2001:db8:1:2::25", "203.0.113.7"]);
-    assert_eq!(
-        report,
-        "2001:db8:1:2::25\n\
-         \x20 /64 2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa: list of 1 exchange\n\
-         \x20   MX 10 mx1.example.net: 2001:db8:1:2::25  <- matches\n\
-         \x20 /48 1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa: NODATA (no MX records): no list\n\
-         \x20 result: pass: 2001:db8:1:2::25 is an address of mx1.example.net, listed at \
-         2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa\n\
-         \n\
-         203.0.113.7\n\
-         \x20 /24 113.0.203.in-addr.arpa: null MX: the empty list, no host may send\n\
-         \x20 result: fail: 113.0.203.in-addr.arpa publishes a null MX: no host of that \
-         network may send\n"
-    );
-    assert_eq!(status, 1);
-}
-
-// ---- tinydns ---------------------------------------------------------------
-
-/// `data` compiled by tinydns-data in a scratch directory, or `None` when
-/// tinydns is not installed.
-fn tinydns_root(tag: &str, data: &str) -> Option<TempDir> {
-    if !need("tinydns-data", "tinydns") || !need("tinydns", "tinydns") {
-        return None;
-    }
-    let dir = TempDir::new(tag);
-    std::fs::write(dir.join("data"), data).unwrap();
-    let compiled = Command::new("tinydns-data")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(compiled.status.success(), "tinydns-data: {compiled:?}");
-    assert!(dir.join("data.cdb").exists());
-    Some(dir)
-}
-
-/// tinydns serving `root` on 127.0.0.1:53, in a network namespace of its
-/// own (it answers on port 53 only), and then the shell commands `then`
-/// run there with `args` as `$@` and rmxcheck as `$RMXCHECK`. `None` when
-/// no namespace can be made here.
-fn in_tinydns(root: &TempDir, then: &str, args: &[&str]) -> Option<std::process::Output> {
-    if !need("ip", "iproute2") || !can_unshare() {
-        return None;
-    }
-    let script = format!(
-        r#"
-        ip link set lo up || exit 1
-        env ROOT="$DIR" IP=127.0.0.1 UID=0 GID=0 tinydns >/dev/null 2>&1 &
-        server=$!
-        trap 'kill $server' EXIT
-        n=0
-        until grep -q ' 0100007F:0035 ' /proc/net/udp; do
-            n=$((n + 1)); [ $n -lt 100 ] || exit 1; sleep 0.05
-        done
-        {then}
-    "#
-    );
-    let output = Command::new("unshare")
-        .args(["-n", "sh", "-c", &script, "sh"])
-        .args(args)
-        .env("DIR", root.path())
-        .env("RMXCHECK", RMXCHECK)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "tinydns in a namespace: {output:?}"
-    );
-    Some(output)
-}
-
-#[test]
-fn tinydns_data_compiles_and_tinydns_gives_the_documented_verdicts() {
-    let data = read(&publish().join("tinydns/data"));
-    let Some(dir) = tinydns_root("tinydns", &data) else {
-        return;
-    };
-    let mut files = zone_files();
-    files.push(publish().join("tinydns/data"));
-    let mut addresses: Vec<(String, String)> = files.iter().flat_map(|f| documented(f)).collect();
-    addresses.sort();
-    addresses.dedup();
-    let each = r#"
-        for address in "$@"; do
-            DNSCACHEIP=127.0.0.1 "$RMXCHECK" -p "$address"
-            echo "status $?"
-        done
-    "#;
-    let args: Vec<&str> = addresses.iter().map(|(a, _)| a.as_str()).collect();
-    let Some(output) = in_tinydns(&dir, each, &args) else {
-        return;
-    };
-    let text = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2 * addresses.len(), "{text}");
-    for ((address, want), pair) in addresses.iter().zip(lines.chunks(2)) {
-        assert_eq!(pair[0], want, "tinydns: rmxcheck -p {address}");
-        assert_eq!(pair[1], format!("status {}", status_of(want)));
-    }
-}
-
-/// The small tinydns data file that the README points at and rmxsmtpd(8)
-/// shows, as a reader would copy it into tinydns's `data`, served by a real
-/// tinydns: the README's rmxcheck session gives the output printed there,
-/// with no warning. (Without the `.` lines, tinydns drops every query and
-/// rmxcheck says temperror after 10 s.)
-#[test]
-fn the_small_tinydns_data_serves_the_readme_verdicts() {
-    let readme = read(&root().join("README.md"));
-    let path = "examples/publish/tinydns/small/data";
-    assert!(readme.contains(path), "the README points at {path}");
-    let snippet = read(&root().join(path));
-    let records: Vec<String> = snippet
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(normal)
-        .collect();
-    assert!(records.len() >= 5, "{snippet}");
-    let page = read(&root().join("man/rmxsmtpd.8"));
-    let manual: Vec<String> = page
-        .split("file; the\n")
-        .nth(1)
-        .and_then(|rest| rest.split(".Bd -literal -offset indent\n").nth(1))
-        .and_then(|rest| rest.split("\n.Ed").next())
-        .expect("the manual's tinydns-data display")
-        .lines()
-        .map(normal)
-        .collect();
-    assert_eq!(manual, records, "the manual shows the records of {path}");
-    let Some(dir) = tinydns_root("small-tinydns", &snippet) else {
-        return;
-    };
-    let sessions = sessions(&readme);
-    assert!(!sessions.is_empty(), "the README shows an rmxcheck session");
-    for (args, want, _) in sessions {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = r#"DNSCACHEIP=127.0.0.1 "$RMXCHECK" "$@"; echo "status $?""#;
-        let Some(output) = in_tinydns(&dir, run, &args) else {
-            return;
-        };
-        let said = String::from_utf8_lossy(&output.stdout);
-        let (got, status) = said.rsplit_once("status ").expect("a status line");
-        assert_eq!(got, want, "{path} in tinydns: rmxcheck {args:?}");
-        // rmxcheck(1): 111 for any temperror, else 1 for any fail, else 2
-        // for any none, else 0.
-        let statuses: Vec<i32> = want.lines().map(status_of).collect();
-        let overall = [111, 1, 2]
-            .into_iter()
-            .find(|s| statuses.contains(s))
-            .unwrap_or(0);
-        assert_eq!(status.trim(), overall.to_string(), "rmxcheck {args:?}");
-        assert!(output.stderr.is_empty(), "warnings: {output:?}");
-    }
 }
 
 // ---- Run examples ----------------------------------------------------------
@@ -509,13 +79,15 @@ const QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/qmail-smtpd"];
 const TCP_ENV_QMAIL_SMTPD: &[&str] = &["/var/qmail/bin/tcp-env", "/var/qmail/bin/qmail-smtpd"];
 
 /// rmxsmtpd's own parser accepts these options, the example starts in a dry
-/// run (a copy taken as it stands refuses nobody: rmxsmtpd(8), "Rolling it
+/// run that logs every client (a copy taken as it stands refuses nobody,
+/// and its log gives rmxreport the whole mail: rmxsmtpd(8), "Rolling it
 /// out"), and the program is `program`.
 fn assert_rmxsmtpd_options(example: &str, words: &[String], program: &[&str]) {
     let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
     let options = rmxsmtpd::argv::parse(&args)
         .unwrap_or_else(|e| panic!("{example}: rmxsmtpd {words:?}: {e}"));
     assert!(options.dry_run, "{example}: rmxsmtpd {words:?} without -n");
+    assert!(!options.quiet, "{example}: rmxsmtpd {words:?} with -q");
     assert_eq!(
         options.program, program,
         "{example}: the program rmxsmtpd runs"
@@ -547,22 +119,35 @@ fn daemontools_run_scripts_parse() {
 
 /// execlineb reads an s6 run script into one command line and runs it: the
 /// execline programs in it for real, and then `stand_in`, whose arguments
-/// (the rest of the line) show what execline made of the script.
-fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
+/// (the rest of the line) show what execline made of the script. Before it,
+/// `mkdir` and `chown` stand in for themselves, and say how they were
+/// called, one line each: the second list.
+fn execline_words(script: &Path, stand_in: &str) -> (Vec<String>, Vec<String>) {
     let dir = TempDir::new(&format!("examples-execline-{stand_in}"));
     let out = dir.join("argv");
-    let stub = dir.join(stand_in);
-    std::fs::write(
-        &stub,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
-    )
-    .unwrap();
-    let status = Command::new("chmod")
-        .arg("755")
-        .arg(&stub)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let calls = dir.join("calls");
+    for (stub, body) in [
+        (
+            stand_in,
+            format!("printf '%s\\n' \"$@\" > '{}'", out.display()),
+        ),
+        (
+            "mkdir",
+            format!("echo mkdir \"$@\" >> '{}'", calls.display()),
+        ),
+        (
+            "chown",
+            format!("echo chown \"$@\" >> '{}'", calls.display()),
+        ),
+    ] {
+        std::fs::write(dir.join(stub), format!("#!/bin/sh\n{body}\n")).unwrap();
+        let status = Command::new("chmod")
+            .arg("755")
+            .arg(dir.join(stub))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
     // The stand-in first on PATH, then execline's own programs (Debian's
     // execlineb puts its directory in front by itself).
     let execlineb = find("execlineb").expect("execlineb");
@@ -574,7 +159,14 @@ fn execline_words(script: &Path, stand_in: &str) -> Vec<String> {
         .status()
         .unwrap();
     assert!(status.success(), "execlineb -P {}", script.display());
-    read(&out).lines().map(str::to_string).collect()
+    let lines = |path: &Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    (lines(&out), lines(&calls))
 }
 
 #[test]
@@ -583,15 +175,25 @@ fn s6_run_scripts_parse_in_execline() {
         return;
     }
     // fdmove runs for real, then hands over to s6-envuidgid.
-    let words = execline_words(&run_example("s6/run"), "s6-envuidgid");
+    let (words, _) = execline_words(&run_example("s6/run"), "s6-envuidgid");
     let text = words.join(" ");
     assert!(
         text.starts_with("qmaild s6-softlimit -m 64000000 tcpserver "),
         "{text}"
     );
     assert_rmxsmtpd_options("s6/run", &rmxsmtpd_words(&text), QMAIL_SMTPD);
-    let words = execline_words(&run_example("s6/log/run"), "s6-setuidgid");
+    // The log directory is made qmaill's, then s6-log runs as qmaill
+    // (tests/tree/services.rs runs it for real).
+    let (words, calls) = execline_words(&run_example("s6/log/run"), "s6-setuidgid");
     assert_eq!(words[..2], ["qmaill", "s6-log"]);
+    let logdir = words.last().unwrap();
+    assert_eq!(
+        calls,
+        [
+            format!("mkdir -p {logdir}"),
+            format!("chown -R qmaill {logdir}")
+        ]
+    );
     for (program, package) in [
         ("s6-envuidgid", "s6"),
         ("s6-softlimit", "s6"),
@@ -657,7 +259,7 @@ fn tcp_smtp_rules_compile_and_do_what_they_say() {
     for (address, want) in [
         (
             "203.0.113.66",
-            "554 5.7.1 [203.0.113.66] is refused here; write to postmaster@example.com\r\n",
+            "554 5.7.1 [203.0.113.66] refused; mail postmaster@example.com\r\n",
         ),
         (
             "203.0.113.130",
@@ -885,7 +487,37 @@ fn the_demo_shows_the_three_clients() {
         "{}",
         logs[1]
     );
-    assert_eq!(logs[2], "203.0.113.7 none - accept");
+    assert_eq!(logs[2], "192.0.2.7 none - accept");
+    // One story: each client's network is what examples/publish says it
+    // is, and rmxcheck gives there the result the demo shows.
+    let published: String = std::fs::read_dir(root().join("examples/publish"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "zone"))
+        .map(|path| read(&path))
+        .collect();
+    for scene in &played {
+        let (address, rest) = scene
+            .log
+            .split_once(": pid ")
+            .unwrap()
+            .1
+            .split_once(": ")
+            .unwrap()
+            .1
+            .split_once(' ')
+            .unwrap();
+        let result = rest.split(' ').next().unwrap();
+        let documented = format!("rmxcheck -p {address} ");
+        let line = published
+            .lines()
+            .find(|l| l.contains(&documented))
+            .unwrap_or_else(|| panic!("examples/publish documents no verdict for {address}"));
+        assert!(
+            line.contains(&format!("=>  {address} {result} ")),
+            "the demo says {result} for {address}; examples/publish: {line}"
+        );
+    }
     let reply_to = |scene: &scenes::Scene, command: &str| -> String {
         let at = scene
             .transcript
@@ -925,9 +557,32 @@ fn the_demo_shows_the_three_clients() {
 // ---- The documents ---------------------------------------------------------
 
 /// A line as it compares: roff escapes undone, blanks squeezed.
-fn normal(line: &str) -> String {
+pub fn normal(line: &str) -> String {
     let line = line.replace("\\e", "\\").replace("\\&", "");
     line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A document's displays with their folded lines joined, as RFC 8792
+/// folds them: a line that ends in a backslash (`\e` in roff) goes on with
+/// the next, less the blanks that start it.
+pub fn unfold(text: &str) -> String {
+    let mut out = String::new();
+    let mut folded = false;
+    for line in text.lines() {
+        let line = if folded { line.trim_start() } else { line };
+        match line.strip_suffix("\\e").or_else(|| line.strip_suffix('\\')) {
+            Some(head) => {
+                out.push_str(head);
+                folded = true;
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+                folded = false;
+            }
+        }
+    }
+    out
 }
 
 /// Every line of every example file, normalised.
@@ -947,16 +602,24 @@ fn example_lines() -> BTreeSet<String> {
     lines
 }
 
+/// Each line of `lines` is a line of an example file; a folded line (see
+/// [`unfold`]) is one either as its parts, which a shell script's
+/// continued lines are, or joined.
 fn assert_from_examples(document: &str, lines: &[&str]) {
     let known = example_lines();
+    let mut group: Vec<&str> = Vec::new();
     for line in lines {
-        let line = normal(line);
-        if !line.is_empty() {
-            assert!(
-                known.contains(&line),
-                "{document}: {line:?} is in no example file"
-            );
+        group.push(line);
+        if line.ends_with("\\e") || line.ends_with('\\') {
+            continue;
         }
+        let parts = group.iter().all(|l| known.contains(&normal(l)));
+        let joined = normal(&unfold(&group.join("\n")));
+        assert!(
+            joined.is_empty() || parts || known.contains(&joined),
+            "{document}: {joined:?} is in no example file"
+        );
+        group.clear();
     }
 }
 
@@ -1066,12 +729,15 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
                     "make check" => assert!(read(&root().join(".ci/run")).contains("make check")),
                     // tests/tree/install.rs
                     "make install PREFIX=/usr/local" => {}
+                    // tests/tree/services.rs, where qmail-smtpd is.
+                    c if c.starts_with("RELAYCLIENT= rmxsmtpd ") => {}
                     // tests/rmxreport/figures.rs runs these, and compares the report with
                     // examples/rmxreport/week.txt.
                     "cc -O2 -o genlog bench/genlog.c"
                     | "./genlog 12000 300 7 1795392000 > week.log"
                     | "rmxreport week.log" => {}
-                    // Run against NSD, output compared: see above.
+                    // Run against every DNS server, output compared
+                    // (tests/tree/publish.rs).
                     c if c.starts_with("rmxcheck ") => {}
                     // A test target: make check runs cargo test, all of them.
                     c if c.starts_with("cargo test --test ") => {
@@ -1097,6 +763,36 @@ fn every_readme_command_is_run_and_every_snippet_is_an_example() {
     assert!(commands >= 4, "the README shows its commands in sh blocks");
     assert!(quoted.len() > 10, "the README quotes the examples");
     assert_from_examples("README.md", &quoted);
+}
+
+/// The first step of rolling out, in the README and in rmxsmtpd(8): a dry
+/// run that keeps every line. `-q` leaves the `pass` lines out, and the
+/// next step's shares (rmxreport's adoption) would leave the passing mail
+/// out with them: the step names `-q` only to say so.
+#[test]
+fn the_first_step_of_rolling_out_keeps_every_line() {
+    let readme = read(&root().join("README.md"));
+    let step = readme
+        .split_once("\n1. **`-n`**")
+        .and_then(|(_, rest)| rest.split_once("\n2. **"))
+        .expect("the README's first step")
+        .0;
+    let step = step.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(step.contains("without `-q`"), "{step}");
+    assert!(!step.contains("with `-q`"), "{step}");
+    let page = read(&root().join("man/rmxsmtpd.8"));
+    let step = page
+        .split_once(".Ss Rolling it out")
+        .and_then(|(_, rest)| rest.split_once(".Bl -enum\n.It\n"))
+        .and_then(|(_, rest)| rest.split_once("\n.It\n"))
+        .expect("the manual's first step")
+        .0;
+    let words = step.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("and not .Fl q"), "{words}");
+    assert!(
+        words.contains(".Cm pass lines, which .Fl q leaves out"),
+        "{words}"
+    );
 }
 
 /// The usage line a program gives for an unknown option: what follows
@@ -1134,9 +830,8 @@ fn synopsis_words(text: &str) -> String {
         .join(" ")
 }
 
-/// The first form of a manual's SYNOPSIS as mandoc renders it for a
-/// terminal, overstrikes undone and continuation lines joined.
-fn rendered_synopsis(page: &str) -> String {
+/// A manual as mandoc renders it for a terminal, overstrikes undone.
+fn rendered(page: &str) -> String {
     let output = Command::new("mandoc")
         .args(["-T", "ascii"])
         .arg(root().join(page))
@@ -1151,7 +846,13 @@ fn rendered_synopsis(page: &str) -> String {
             text.push(c);
         }
     }
-    let section = text
+    text
+}
+
+/// The first form of a manual's SYNOPSIS as mandoc renders it for a
+/// terminal, continuation lines joined.
+fn rendered_synopsis(page: &str) -> String {
+    let section = rendered(page)
         .split_once("\nSYNOPSIS\n")
         .and_then(|(_, rest)| rest.split("\n\n").next())
         .unwrap_or_else(|| panic!("{page} has a SYNOPSIS"))
@@ -1188,6 +889,29 @@ fn the_manuals_synopses_are_the_usage_lines() {
             synopsis_words(&usage_of(program)),
             "the SYNOPSIS of {page}"
         );
+    }
+}
+
+/// The manuals of rmxsmtpd and rmxcheck, as mandoc renders them for a
+/// terminal, fit in 80 columns: a display too wide is folded, as the
+/// manuals say (RFC 8792).
+#[test]
+fn the_manuals_fit_in_80_columns() {
+    if !need("mandoc", "mandoc") {
+        return;
+    }
+    for page in ["man/rmxsmtpd.8", "man/rmxcheck.1"] {
+        for line in rendered(page).lines() {
+            let mut columns = 0;
+            for c in line.chars() {
+                columns = if c == '\t' {
+                    columns + 8 - columns % 8
+                } else {
+                    columns + 1
+                };
+            }
+            assert!(columns <= 80, "{page}, {columns} columns: {line}");
+        }
     }
 }
 

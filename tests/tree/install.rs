@@ -6,7 +6,8 @@
 //! install`, which must be that cargo build and the same copy.
 //! Without cargo on PATH, as under `sudo make install` after a user's
 //! `make`, `make install` runs for real in a copy of the tree that holds a
-//! release directory and no cargo or rustc anywhere on PATH.
+//! release directory and no cargo or rustc anywhere on PATH; and again with
+//! Debian 12's own cargo there, too old to build, unpacked from its package.
 
 use std::path::Path;
 use std::process::Command;
@@ -265,6 +266,17 @@ fn make_install_builds_then_installs_the_same_files() {
 /// this `cargo test` where `make` leaves a release build when `built`, and
 /// a PATH that holds only what installing takes: no cargo, no rustc.
 fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::process::Output) {
+    with_cargo(tag, built, changed, None)
+}
+
+/// The same, with `cargo` on that PATH: its path, and its libraries'
+/// directory for the loader.
+fn with_cargo(
+    tag: &str,
+    built: bool,
+    changed: bool,
+    cargo: Option<(&Path, &Path)>,
+) -> (TempDir, std::process::Output) {
     let dir = TempDir::new(tag);
     let tree = dir.join("tree");
     std::fs::create_dir_all(tree.join("man")).unwrap();
@@ -304,8 +316,13 @@ fn without_cargo(tag: &str, built: bool, changed: bool) -> (TempDir, std::proces
         let found = crate::support::skip::find(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
         std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
     }
-    let output = Command::new("make")
-        .env_clear()
+    let mut make = Command::new("make");
+    make.env_clear();
+    if let Some((cargo, libraries)) = cargo {
+        std::os::unix::fs::symlink(cargo, bin.join("cargo")).unwrap();
+        make.env("LD_LIBRARY_PATH", libraries);
+    }
+    let output = make
         .env("PATH", &bin)
         .args(["--no-print-directory", "install", "PREFIX=/usr/local"])
         .arg(format!("DESTDIR={}", dir.join("root").display()))
@@ -359,6 +376,93 @@ fn make_install_without_cargo_or_a_build_says_so() {
         "{stderr}"
     );
     assert!(!dir.join("root").exists());
+}
+
+/// Debian 12's own cargo, 1.65, and the libraries it needs that a machine
+/// may lack, as `.ci/run` downloads them into target/debs.
+const OLD_CARGO: [&str; 7] = [
+    "cargo",
+    "libgit2-1.5",
+    "libhttp-parser2.9",
+    "libmbedcrypto7",
+    "libmbedtls14",
+    "libmbedx509-1",
+    "libcurl3-gnutls",
+];
+
+/// `sudo make install` where root's PATH finds Debian's own cargo, which
+/// cannot read an edition 2024 manifest: what `make` built is installed,
+/// with a warning that says why nothing was built. The real cargo 1.65,
+/// unpacked from its package with its libraries.
+#[test]
+fn make_install_with_a_cargo_too_old_installs_what_make_built() {
+    let debs = root().join("target/debs");
+    let found: Vec<std::path::PathBuf> = OLD_CARGO
+        .iter()
+        .filter_map(|package| {
+            std::fs::read_dir(&debs)
+                .ok()?
+                .map(|entry| entry.unwrap().path())
+                .find(|path| {
+                    let name = path.file_name().unwrap().to_string_lossy();
+                    name.starts_with(&format!("{package}_")) && name.ends_with(".deb")
+                })
+        })
+        .collect();
+    if found.len() < OLD_CARGO.len() || !crate::support::skip::need("dpkg-deb", "dpkg") {
+        crate::support::skip::skip(
+            "Debian's cargo and its libraries in target/debs",
+            &format!(
+                "mkdir -p target/debs && cd target/debs && apt-get download {}",
+                OLD_CARGO.join(" ")
+            ),
+        );
+        return;
+    }
+    let unpacked = TempDir::new("install-old-cargo");
+    for deb in &found {
+        let status = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(deb)
+            .arg(unpacked.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "dpkg-deb -x {}", deb.display());
+    }
+    let cargo = unpacked.join("usr/bin/cargo");
+    let libraries = std::fs::read_dir(unpacked.join("usr/lib"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.join("libgit2.so.1.5").exists())
+        .expect("libgit2 in an architecture's directory");
+    let version = Command::new(&cargo)
+        .arg("--version")
+        .env("LD_LIBRARY_PATH", &libraries)
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(version.starts_with("cargo 1.65."), "{version}");
+    let (dir, output) = with_cargo("install-old-cargo", true, false, Some((&cargo, &libraries)));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "make install: {output:?}");
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let wanted = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("a rust-version")
+        .trim_matches('"');
+    assert!(
+        stderr.contains(&format!(
+            "make install: warning: cargo 1.65 is older than rust-version {wanted}: \
+             installing what make built"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(listing(&dir.join("root")), INSTALLED);
+    assert_eq!(
+        std::fs::read(dir.join("root/usr/local/bin/rmxsmtpd")).unwrap(),
+        std::fs::read(RMXSMTPD).unwrap()
+    );
 }
 
 /// What the program headers and the dynamic section of an ELF64
