@@ -892,15 +892,22 @@ fn the_manuals_synopses_are_the_usage_lines() {
     }
 }
 
-/// The manuals of rmxsmtpd and rmxcheck, as mandoc renders them for a
-/// terminal, fit in 80 columns: a display too wide is folded, as the
-/// manuals say (RFC 8792).
+/// The four manual pages.
+const MAN_PAGES: [&str; 4] = [
+    "man/rmxsmtpd.8",
+    "man/rmxpolicyd.8",
+    "man/rmxcheck.1",
+    "man/rmxreport.1",
+];
+
+/// The manuals, as mandoc renders them for a terminal, fit in 80 columns:
+/// a display too wide is folded, as the manuals say (RFC 8792).
 #[test]
 fn the_manuals_fit_in_80_columns() {
     if !need("mandoc", "mandoc") {
         return;
     }
-    for page in ["man/rmxsmtpd.8", "man/rmxcheck.1"] {
+    for page in MAN_PAGES {
         for line in rendered(page).lines() {
             let mut columns = 0;
             for c in line.chars() {
