@@ -17,6 +17,9 @@ pub struct Skipped {
     pub lines: u64,
     /// Of them, lines longer than the reader keeps.
     pub too_long: u64,
+    /// Of them, verdict lines stamped before 2000-01-01 or more than a day
+    /// after the run.
+    pub impossible_time: u64,
 }
 
 /// The figures, sorted and cut to `top`, ready for either form.
@@ -298,6 +301,11 @@ impl<'a> Report<'a> {
             self.skipped.too_long,
             super::input::MAX_READ_LINE
         );
+        let _ = writeln!(
+            w,
+            "{:>10}  of them verdict lines stamped before 2000 or more than a day after now",
+            self.skipped.impossible_time
+        );
         o
     }
 
@@ -418,8 +426,8 @@ impl<'a> Report<'a> {
         }
         let _ = writeln!(
             w,
-            "],\"skipped\":{{\"lines\":{},\"too_long\":{}}}}}",
-            self.skipped.lines, self.skipped.too_long
+            "],\"skipped\":{{\"lines\":{},\"too_long\":{},\"impossible_time\":{}}}}}",
+            self.skipped.lines, self.skipped.too_long, self.skipped.impossible_time
         );
         o
     }

@@ -2,7 +2,8 @@
 //! known traffic from swaks (listed, unlisted, no list, a null MX, a dead
 //! resolver, a dry run), its log written by multilog (daemontools) and by
 //! svlogd (runit) at once, both rotating. The report must count exactly
-//! the traffic sent.
+//! the traffic sent. Then multilog rotating while rmxreport reads its
+//! directory, deleting its oldest file, and rotating live beside it.
 //!
 //! A missing peer skips the test with a line that says what to install;
 //! under CI=true it fails instead.
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::support::json::{At, Value};
 use crate::support::responder::{Responder, Zone};
 use crate::support::skip::need;
-use crate::support::temp::free_port;
+use crate::support::temp::{TempDir, free_port};
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
@@ -328,4 +329,260 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         assert_eq!(days, 40, "{writer}");
     }
     fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---- Rotation while rmxreport reads -------------------------------------------
+
+/// multilog writing into `dir`, with these options after `t`; its input is
+/// what [`log_line`] writes there.
+fn multilog(dir: &Path, options: &[&str]) -> (Server, std::os::fd::OwnedFd) {
+    let mut child = Command::new("multilog")
+        .arg("t")
+        .args(options)
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = child.stdin.take().unwrap().into();
+    (Server(child), input)
+}
+
+/// The real rmxsmtpd's line for one connection from `client`, a skip
+/// (`RMXSMTPD` empty, as tcprules sets it), into `log`.
+fn log_line(log: &std::os::fd::OwnedFd, client: &str) {
+    let status = Command::new(RMXSMTPD)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("RMXSMTPD", "")
+        .env("TCPREMOTEIP", client)
+        .arg("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log.try_clone().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The whole lines of a file (or none if it has gone).
+fn lines_in(path: &Path) -> usize {
+    fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+}
+
+/// Waits until `what` holds, for at most ten seconds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited in vain: {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The rotated files of a log directory (none before multilog makes it).
+fn rotated(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('@'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether process `pid` is in read(2) on the file `path`: its main
+/// thread's system call, and the file its descriptor is.
+fn reading(pid: u32, path: &Path) -> bool {
+    let Ok(syscall) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+        return false;
+    };
+    let mut fields = syscall.split_whitespace();
+    let (Some(number), Some(fd)) = (fields.next(), fields.next()) else {
+        return false;
+    };
+    let fd = fd.trim_start_matches("0x");
+    number == libc::SYS_read.to_string()
+        && u32::from_str_radix(fd, 16)
+            .is_ok_and(|fd| fs::read_link(format!("/proc/{pid}/fd/{fd}")).is_ok_and(|p| p == path))
+}
+
+/// multilog renames `current` while rmxreport reads the directory: the
+/// lines of the `current` that rmxreport listed are all counted, not
+/// those of the new one. A rotated file that is a FIFO (sorted first)
+/// holds rmxreport between its listing and the rest, for as long as the
+/// test needs to make multilog rotate (SIGALRM).
+#[test]
+fn a_rotation_while_the_directory_is_read_loses_nothing() {
+    if !need("multilog", "daemontools") {
+        return;
+    }
+    let scratch = TempDir::new("rmxreport-rotation");
+    let dir = scratch.join("log");
+    let (writer, log) = multilog(&dir, &["s999999", "n20"]);
+    for host in 1..=5 {
+        log_line(&log, &format!("198.51.100.{host}"));
+    }
+    let current = dir.join("current");
+    wait_until("five lines in current", || lines_in(&current) == 5);
+    let fifo = dir.join("@400000000000000000000000.s");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let report = Command::new(RMXREPORT)
+        .arg("-j")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opens when rmxreport opens it to read.
+    let held = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    wait_until("rmxreport reading the FIFO", || reading(report.id(), &fifo));
+    let before = rotated(&dir);
+    // SAFETY: kill(2) on our own child, running.
+    unsafe { libc::kill(writer.0.id() as libc::pid_t, libc::SIGALRM) };
+    wait_until("multilog rotating", || rotated(&dir).len() > before.len());
+    for host in 6..=8 {
+        log_line(&log, &format!("203.0.113.{host}"));
+    }
+    wait_until("three lines in the new current", || lines_in(&current) == 3);
+    drop(held);
+    let out = report.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got.int("totals.decisions"), 5);
+    assert_eq!(got.int("totals.results.skip.accept.decisions"), 5);
+    assert_eq!(got.text("networks.top.0.network"), "198.51.100.0/24");
+    drop((log, writer));
+}
+
+/// A rotated file that has gone by the time rmxreport opens it, as
+/// multilog deletes its oldest: a dangling `@*.s` link costs itself alone,
+/// with a warning; the rest of the directory, `current` included, is read.
+#[test]
+fn a_file_gone_from_a_log_directory_costs_itself_alone() {
+    if !need("multilog", "daemontools") {
+        return;
+    }
+    let scratch = TempDir::new("rmxreport-gone");
+    let dir = scratch.join("log");
+    let (writer, log) = multilog(&dir, &["s999999", "n20"]);
+    for host in 1..=4 {
+        log_line(&log, &format!("198.51.100.{host}"));
+    }
+    let current = dir.join("current");
+    wait_until("four lines in current", || lines_in(&current) == 4);
+    // SAFETY: kill(2) on our own child, running.
+    unsafe { libc::kill(writer.0.id() as libc::pid_t, libc::SIGALRM) };
+    wait_until("multilog rotating", || rotated(&dir).len() == 1);
+    for host in 5..=6 {
+        log_line(&log, &format!("198.51.100.{host}"));
+    }
+    wait_until("two lines in the new current", || lines_in(&current) == 2);
+    let gone = dir.join("@400000000000000000000001.s");
+    std::os::unix::fs::symlink(scratch.join("deleted"), &gone).unwrap();
+    let out = Command::new(RMXREPORT)
+        .arg("-j")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "rmxreport: warning: unable to read {}: file does not exist\n",
+            gone.display()
+        )
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got.int("totals.decisions"), 6);
+    assert_eq!(got.int("totals.addresses"), 6);
+    drop((log, writer));
+}
+
+/// Beside a live multilog that rotates (and deletes its oldest file) many
+/// times a second, rmxreport run again and again always ends well, and
+/// counts at least every line of every file that was there before it
+/// started and is there still after it ended (under whatever name), and
+/// never more than were written.
+#[test]
+fn beside_a_live_multilog_every_run_counts_what_stayed() {
+    use std::collections::HashMap;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    if !need("multilog", "daemontools") {
+        return;
+    }
+    let scratch = TempDir::new("rmxreport-live");
+    let dir = scratch.join("log");
+    let (writer, log) = multilog(&dir, &["s4096", "n5"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let feeder = {
+        let (stop, written) = (Arc::clone(&stop), Arc::clone(&written));
+        thread::spawn(move || {
+            for n in 0u64.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                log_line(&log, &format!("198.51.{}.{}", n / 250 % 250, n % 250 + 1));
+                written.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // The whole lines of each file there, by its inode.
+    let files = || -> HashMap<u64, usize> {
+        let mut files = HashMap::new();
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if (name == "current" || name.starts_with('@'))
+                && let Ok(meta) = entry.metadata()
+            {
+                files.insert(meta.ino(), lines_in(&entry.path()));
+            }
+        }
+        files
+    };
+    wait_until("multilog rotating twice", || rotated(&dir).len() >= 2);
+    let gone = format!("rmxreport: warning: unable to read {}/@", dir.display());
+    // Some 14 rotations or more, each deleting the oldest file past five.
+    let mut run = 0;
+    while run < 40 || written.load(Ordering::SeqCst) < 600 {
+        run += 1;
+        let before = files();
+        let out = Command::new(RMXREPORT)
+            .arg("-j")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let after = files();
+        // And the feeder's connection in flight: its line written, its
+        // rmxsmtpd not yet waited for.
+        let most = written.load(Ordering::SeqCst) + 1;
+        assert_eq!(out.status.code(), Some(0), "run {run}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for line in stderr.lines() {
+            assert!(
+                line.starts_with(&gone) && line.ends_with(".s: file does not exist"),
+                "run {run}: {line}"
+            );
+        }
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let counted = got.int("totals.decisions");
+        let stayed: usize = before
+            .iter()
+            .filter(|(inode, _)| after.contains_key(inode))
+            .map(|(_, lines)| lines)
+            .sum();
+        assert!(
+            counted >= stayed as u64 && counted <= most && counted > 0,
+            "run {run}: {counted} counted, {stayed} in files that stayed, {most} written"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    feeder.join().unwrap();
+    drop(writer);
 }

@@ -1,0 +1,310 @@
+//! rmxreport(1) in the field, where a silent miscount is the worst defect:
+//! two lines written into each other, a file's last line without its
+//! newline, timestamps that cannot be, file names that are bytes.
+
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use proptest::prelude::*;
+
+use crate::figures::{BIN, MESSAGES, figures_and_unread, json_of, run};
+use crate::support::json::{At, Value};
+use crate::support::temp::TempDir;
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A TAI64N stamp for `secs`, as multilog writes it.
+fn tai64n(secs: i64) -> String {
+    format!("@{:016x}00000000", (1u64 << 62) + 10 + secs as u64)
+}
+
+fn text_of(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+// ---- Two lines written into each other --------------------------------------
+
+/// A line cut anywhere with another written into it is one skipped line,
+/// never a decision, and `-u` keeps it byte for byte: the cut in a reply,
+/// after `accept; `, inside a reason, in a name.
+#[test]
+fn two_lines_written_into_each_other_are_one_skipped_line() {
+    let second = "rmxsmtpd: pid 2: 192.0.2.2 none - accept";
+    for glued in [
+        format!(
+            "rmxsmtpd: pid 1: 192.0.2.1 fail 2.0.192.in-addr.arpa reject: 451 4.7.1 Your IP [192.0.2.1] is n{second}"
+        ),
+        format!("rmxsmtpd: pid 1: 192.0.2.1 none - accept; {second}"),
+        format!("rmxpolicyd: pid 1: 192.0.2.1 skip - accept (RELAYCLIENT {second} is set)"),
+        format!("rmxsmtpd: pid 1: 192.0.2.1 temperror 2.0.{second} (timeout after 10 s)"),
+        format!("<22>1 2026-11-30T10:00:00Z mx rmxsmtpd 1 - - 192.0.2.1 none - accept; {second}"),
+    ] {
+        let input =
+            format!("{glued}\nrmxsmtpd: pid 3: 192.0.2.3 pass 2.0.192.in-addr.arpa accept\n");
+        let (_, skipped, unread) = figures_and_unread(input.as_bytes());
+        let got = json_of(&run(&["-j"], input.as_bytes()));
+        assert_eq!(got.int("totals.decisions"), 1, "{glued}");
+        assert_eq!(got.int("totals.results.pass.decisions"), 1, "{glued}");
+        assert_eq!(skipped, 1, "{glued}");
+        assert_eq!(unread, format!("{glued}\n").as_bytes(), "{glued}");
+    }
+}
+
+/// One line of a writer, whole: rmxsmtpd's or rmxpolicyd's.
+fn writer_line() -> impl Strategy<Value = String> {
+    (0..MESSAGES.len(), any::<bool>(), 1u32..99_999).prop_map(|(m, policy, pid)| {
+        let program = if policy { "rmxpolicyd" } else { "rmxsmtpd" };
+        format!("{program}: pid {pid}: {}", MESSAGES[m])
+    })
+}
+
+/// Two writers' lines in one stream. At each step a writer writes its next
+/// line whole, or the first part of it, cut anywhere, and the rest at its
+/// next step, any of the other writer's lines between. Then the lines
+/// left, whole. Optionally each line of the stream is stamped, as
+/// multilog stamps what it reads.
+fn interleave(writers: [&[String]; 2], steps: &[(bool, Option<usize>)], stamp: bool) -> Vec<u8> {
+    let mut next = [0, 0];
+    let mut rest: [Option<&str>; 2] = [None, None];
+    let mut stream = String::new();
+    for &(second, cut) in steps {
+        let w = usize::from(second);
+        if let Some(tail) = rest[w].take() {
+            stream.push_str(tail);
+            stream.push('\n');
+            continue;
+        }
+        let Some(line) = writers[w].get(next[w]) else {
+            continue;
+        };
+        next[w] += 1;
+        match cut {
+            // One cut at a time: the other writer's lines are whole.
+            Some(at) if rest[1 - w].is_none() => {
+                let at = at % (line.len() + 1);
+                stream.push_str(&line[..at]);
+                rest[w] = Some(&line[at..]);
+            }
+            _ => {
+                stream.push_str(line);
+                stream.push('\n');
+            }
+        }
+    }
+    for w in 0..2 {
+        if let Some(tail) = rest[w].take() {
+            stream.push_str(tail);
+            stream.push('\n');
+        }
+        for line in &writers[w][next[w]..] {
+            stream.push_str(line);
+            stream.push('\n');
+        }
+    }
+    if !stamp {
+        return stream.into_bytes();
+    }
+    let stamp = tai64n(1_790_000_000);
+    let mut stamped = String::new();
+    for line in stream.split_inclusive('\n') {
+        stamped.push_str(&stamp);
+        stamped.push(' ');
+        stamped.push_str(line);
+    }
+    stamped.into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Any interleaving of two writers' lines, cut anywhere, gives
+    /// decisions for the whole lines alone, and `-u` keeps every other
+    /// line byte for byte.
+    #[test]
+    fn interleaved_writers_give_decisions_for_whole_lines_only(
+        first in proptest::collection::vec(writer_line(), 0..12),
+        second in proptest::collection::vec(writer_line(), 0..12),
+        steps in proptest::collection::vec((any::<bool>(), proptest::option::of(any::<usize>())), 0..40),
+        stamp in any::<bool>(),
+    ) {
+        let stream = interleave([&first, &second], &steps, stamp);
+        let written: std::collections::HashSet<&str> =
+            first.iter().chain(&second).map(String::as_str).collect();
+        let mut whole = Vec::new();
+        let mut rest = Vec::new();
+        let mut others = 0;
+        for line in stream.split_inclusive(|&b| b == b'\n') {
+            let text = line.strip_suffix(b"\n").unwrap_or(line);
+            let text = std::str::from_utf8(text).unwrap();
+            let content = if stamp { &text[26..] } else { text };
+            if written.contains(content) {
+                whole.extend_from_slice(line);
+            } else {
+                rest.extend_from_slice(line);
+                others += 1;
+            }
+        }
+        let (want, none, _) = figures_and_unread(&whole);
+        prop_assert_eq!(none, 0);
+        let (got, skipped, unread) = figures_and_unread(&stream);
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(skipped, others);
+        prop_assert_eq!(unread, rest);
+    }
+}
+
+// ---- A file's last line ------------------------------------------------------
+
+/// A rotated `@*.u` file that a crash left mid-line: its last line ends
+/// with it. It is not glued to `current`'s first line, which is counted,
+/// and `-u` keeps the two apart.
+#[test]
+fn a_files_last_line_ends_with_its_file() {
+    let dir = TempDir::new("rmxreport-lastline");
+    let log = dir.join("log");
+    fs::create_dir(&log).unwrap();
+    fs::write(
+        log.join("@400000006900000000000000.u"),
+        "rmxsmtpd: pid 1: 192.0.2.1 none - accept\nrmxsmtpd: pid 2: 192.0.2.2 no",
+    )
+    .unwrap();
+    fs::write(
+        log.join("@400000006900000100000000.s"),
+        "rmxsmtpd: pid 3: 192.0.2.3 none - accept",
+    )
+    .unwrap();
+    fs::write(
+        log.join("current"),
+        "ne - accept\nrmxsmtpd: pid 4: 192.0.2.4 pass 2.0.192.in-addr.arpa accept\njunk",
+    )
+    .unwrap();
+    let unread = dir.join("unread");
+    let out = Command::new(BIN)
+        .arg("-j")
+        .arg("-u")
+        .arg(&unread)
+        .arg(&log)
+        .output()
+        .unwrap();
+    let got = json_of(&out);
+    assert_eq!(got.int("totals.decisions"), 3);
+    assert_eq!(got.int("totals.results.pass.decisions"), 1);
+    assert_eq!(got.int("skipped.lines"), 3);
+    assert_eq!(
+        fs::read_to_string(&unread).unwrap(),
+        "rmxsmtpd: pid 2: 192.0.2.2 no\nne - accept\njunk"
+    );
+}
+
+// ---- Timestamps that cannot be ----------------------------------------------
+
+/// A verdict line stamped before 2000 or more than a day after the run is
+/// skipped and counted apart; the day series spans the days of the lines
+/// counted, and the report stays small.
+#[test]
+fn impossible_timestamps_are_skipped_and_counted_apart() {
+    let line = "rmxsmtpd: pid 1: 192.0.2.1 none - accept";
+    let now = now();
+    let impossible = [
+        format!("@7fffffffffffffff00000000 {line}"),
+        format!("@000000000000000000000000 {line}"),
+        format!("{} {line}", tai64n(0)),
+        format!("{} {line}", tai64n(946_684_799)),
+        format!("{} {line}", tai64n(now + 2 * 86_400)),
+        format!("0001-01-01_00:00:00.00000 {line}"),
+        format!("9999-12-31_23:59:59.99999 {line}"),
+        "<22>1 2099-01-01T00:00:00Z mx rmxsmtpd 1 - - 192.0.2.1 none - accept".to_string(),
+    ];
+    let possible = [
+        format!("{} {line}", tai64n(now - 86_400)),
+        format!("{} {line}", tai64n(now)),
+        format!("{} {line}", tai64n(now + 12 * 3600)),
+        format!("2000-01-01_00:00:00.00000 {line}"),
+    ];
+    let mut input = String::new();
+    for l in impossible.iter().chain(&possible) {
+        input.push_str(l);
+        input.push('\n');
+    }
+    let dir = TempDir::new("rmxreport-impossible");
+    let unread = dir.join("unread");
+    let out = run(&["-j", "-u", unread.to_str().unwrap()], input.as_bytes());
+    let got = json_of(&out);
+    assert_eq!(got.int("totals.decisions"), possible.len() as u64);
+    assert_eq!(got.int("skipped.lines"), impossible.len() as u64);
+    assert_eq!(got.int("skipped.impossible_time"), impossible.len() as u64);
+    let kept: String = impossible.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(fs::read_to_string(&unread).unwrap(), kept);
+    // From 2000-01-01 to tomorrow, day by day: bounded by the lines counted.
+    let first = 10_957;
+    let last = (now + 12 * 3600).div_euclid(86_400);
+    assert_eq!(got.len("days"), (last - first + 1) as usize);
+    assert_eq!(got.text("days.0.day"), "2000-01-01");
+    // Without the line of 2000, a few days, and a small report.
+    let recent: String = impossible
+        .iter()
+        .chain(&possible[..3])
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = run(&[], recent.as_bytes());
+    let text = text_of(&out);
+    assert!(text.len() < 8 * 1024, "{} bytes", text.len());
+    assert!(
+        text.contains(&format!(
+            "{:>10}  of them verdict lines stamped before 2000 or more than a day after now",
+            impossible.len()
+        )),
+        "{text}"
+    );
+}
+
+// ---- File names are bytes ----------------------------------------------------
+
+/// Names that are not UTF-8 are opened as given: a file, a log directory
+/// and its rotated files, the `-u` file; a warning shows the name.
+#[test]
+fn file_names_are_bytes() {
+    use std::ffi::OsStr;
+    let name = |bytes: &[u8]| OsStr::from_bytes(bytes).to_os_string();
+    let dir = TempDir::new("rmxreport-bytes");
+    let line = |n: u32| format!("rmxsmtpd: pid {n}: 203.0.113.{n} none - accept\n");
+    let file = dir.path().join(name(b"latin-\xe9.log"));
+    fs::write(&file, line(1)).unwrap();
+    let logdir = dir.path().join(name(b"log-\xff"));
+    fs::create_dir(&logdir).unwrap();
+    fs::write(
+        logdir.join(name(b"@400000006900000000000000\xfe.s")),
+        line(2),
+    )
+    .unwrap();
+    fs::write(logdir.join("current"), line(3)).unwrap();
+    let unread = dir.path().join(name(b"unread-\xfd"));
+    let missing = dir.path().join(name(b"missing-\xfc"));
+    let out = Command::new(BIN)
+        .arg("-j")
+        .arg("-u")
+        .arg(&unread)
+        .args([&file, &logdir, &missing])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got.int("totals.decisions"), 3);
+    assert!(unread.exists(), "the -u file under its own name");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "rmxreport: warning: unable to read {}/missing-?: file does not exist\n",
+            dir.path().display()
+        )
+    );
+}
