@@ -92,12 +92,18 @@ fn run(args: &[OsString]) -> Result<u8, Error> {
     } else {
         report.text()
     };
+    let status = if trouble { cli::TROUBLE } else { 0 };
     let mut stdout = io::stdout();
-    stdout
+    match stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|e| Error::trouble("write the report", e))?;
-    Ok(if trouble { cli::TROUBLE } else { 0 })
+    {
+        // `rmxreport ... | head`: a reader that has what it wants and
+        // closed the pipe ends the run quietly, as well as it went.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(Error::trouble("write the report", e)),
+        Ok(()) => Ok(status),
+    }
 }
 
 /// A path as a message shows it: printable, bounded.

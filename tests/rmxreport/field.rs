@@ -1,10 +1,13 @@
 //! rmxreport(1) in the field, where a silent miscount is the worst defect:
 //! two lines written into each other, a file's last line without its
-//! newline, timestamps that cannot be, file names that are bytes.
+//! newline, timestamps that cannot be, write errors, file names that are
+//! bytes.
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
@@ -263,6 +266,74 @@ fn impossible_timestamps_are_skipped_and_counted_apart() {
             impossible.len()
         )),
         "{text}"
+    );
+}
+
+// ---- Write errors --------------------------------------------------------------
+
+/// A report that cannot be written says why, and exits 111; a reader that
+/// closed the pipe ends the run quietly with 0; a `-u` file that cannot be
+/// made stops the run before it reads, as the manual says.
+#[test]
+fn write_errors_are_said_and_a_closed_pipe_ends_quietly() {
+    let input = "rmxsmtpd: pid 1: 203.0.113.7 none - accept\n";
+    let full = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for args in [&["-j"][..], &[]] {
+        let out = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(full())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(111), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "rmxreport: fatal: unable to write the report: out of disk space\n"
+        );
+    }
+    let out = Command::new(BIN).arg("-V").stdout(full()).output().unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "rmxreport: fatal: unable to write the version: out of disk space\n"
+    );
+
+    // Like `rmxreport | head -1`: the reader has gone before the report.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(BIN)
+        .stdin(Stdio::piped())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.repeat(1000).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+
+    let out = run(&["-u", "/nonexistent/x"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(111));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "rmxreport: fatal: unable to create /nonexistent/x: file does not exist\n"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manual = fs::read_to_string(root.join("man/rmxreport.1")).unwrap();
+    assert!(
+        manual.contains("If the\n.Fl u\nfile cannot be created, nothing is read"),
+        "rmxreport(1) says what a -u file that cannot be made does"
     );
 }
 
