@@ -2,10 +2,11 @@
 //! figure with a line saying what it means) and as one JSON object whose
 //! names do not change: totals, adoption, what-if, networks, days, skipped.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::fmt::Write;
 
-use super::tally::{Day, NetworkCounts, PUBLISHED, Tally};
+use super::tally::{ANSWERED, Day, NetworkCounts, PUBLISHED, Tally};
 use crate::date::{Date, timestamp};
 use crate::log::Action;
 use crate::verdict::Outcome;
@@ -22,13 +23,20 @@ pub struct Skipped {
     pub impossible_time: u64,
 }
 
+/// A network and what the report calls it.
+struct Named<'a> {
+    name: Cow<'a, str>,
+    counts: &'a NetworkCounts,
+}
+
 /// The figures, sorted and cut to `top`, ready for either form.
 pub struct Report<'a> {
     tally: &'a Tally,
     skipped: Skipped,
     top: usize,
-    networks: Vec<&'a NetworkCounts>,
-    whatif: Vec<&'a NetworkCounts>,
+    networks: Vec<Named<'a>>,
+    /// Of `networks`, by place, those in the what-if.
+    whatif: Vec<usize>,
     days: Vec<(Date, Day)>,
 }
 
@@ -41,30 +49,30 @@ struct Adoption {
 
 impl<'a> Report<'a> {
     pub fn new(tally: &'a Tally, skipped: Skipped, top: usize) -> Report<'a> {
-        let mut networks: Vec<&NetworkCounts> = tally.networks().iter().collect();
-        networks.sort_unstable_by(|a, b| {
-            (Reverse(a.decisions), Reverse(a.addresses), &a.text).cmp(&(
-                Reverse(b.decisions),
-                Reverse(b.addresses),
-                &b.text,
-            ))
-        });
-        let mut whatif: Vec<&NetworkCounts> = tally
-            .networks()
-            .iter()
-            .filter(|n| n.whatif_decisions > 0)
+        let names = tally.network_names();
+        let mut networks: Vec<Named> = names
+            .into_iter()
+            .zip(tally.networks())
+            .map(|(name, counts)| Named { name, counts })
             .collect();
-        whatif.sort_unstable_by(|a, b| {
-            (
-                Reverse(a.whatif_decisions),
-                Reverse(a.whatif_addresses),
-                &a.text,
-            )
-                .cmp(&(
-                    Reverse(b.whatif_decisions),
-                    Reverse(b.whatif_addresses),
-                    &b.text,
-                ))
+        networks.sort_unstable_by(|a, b| {
+            let key = |n: &Named| (Reverse(n.counts.decisions), Reverse(n.counts.addresses));
+            (key(a), &a.name).cmp(&(key(b), &b.name))
+        });
+        let mut whatif: Vec<usize> = (0..networks.len())
+            .filter(|&i| networks[i].counts.whatif_decisions > 0)
+            .collect();
+        whatif.sort_unstable_by(|&a, &b| {
+            let key = |i: usize| {
+                let n = &networks[i];
+                let c = n.counts;
+                (
+                    Reverse(c.whatif_decisions),
+                    Reverse(c.whatif_addresses),
+                    &n.name,
+                )
+            };
+            key(a).cmp(&key(b))
         });
         let mut days = Vec::new();
         if let (Some(&first), Some(&last)) = (tally.days.keys().min(), tally.days.keys().max()) {
@@ -86,22 +94,15 @@ impl<'a> Report<'a> {
 
     fn adoption(&self) -> Adoption {
         let g = &self.tally.grid;
-        let published = g.of(&PUBLISHED);
-        let published_networks = self
-            .networks
-            .iter()
-            .filter(|n| PUBLISHED.iter().any(|&o| n.by_outcome[o] > 0))
-            .count() as u64;
-        let unpublished = self
-            .networks
-            .iter()
-            .filter(|n| n.by_outcome[Outcome::NoList] > 0)
-            .count() as u64;
+        let count = |outcomes: &[Outcome]| {
+            let networks = self.networks.iter();
+            networks.filter(|n| n.counts.has(outcomes)).count() as u64
+        };
         Adoption {
-            answered: published + g[Outcome::NoList].sum(),
-            published,
-            networks: published_networks + unpublished,
-            published_networks,
+            answered: g.of(&ANSWERED),
+            published: g.of(&PUBLISHED),
+            networks: count(&ANSWERED),
+            published_networks: count(&PUBLISHED),
         }
     }
 
@@ -227,11 +228,12 @@ impl<'a> Report<'a> {
             self.whatif.len()
         );
         let _ = writeln!(w, "{:>10} {:>10}  network", "decisions", "addresses");
-        for n in self.whatif.iter().take(self.top) {
+        for &i in self.whatif.iter().take(self.top) {
+            let Named { name, counts: n } = &self.networks[i];
             let _ = writeln!(
                 w,
-                "{:>10} {:>10}  {}",
-                n.whatif_decisions, n.whatif_addresses, n.text
+                "{:>10} {:>10}  {name}",
+                n.whatif_decisions, n.whatif_addresses
             );
         }
         more(w, self.whatif.len(), self.top);
@@ -239,7 +241,7 @@ impl<'a> Report<'a> {
         let _ = writeln!(w, "\nNetworks");
         let _ = writeln!(
             w,
-            "{:>10}  networks: list names (pass, fail, temperror), else client blocks",
+            "{:>10}  networks: by the name of their list (pass, fail), else by their block",
             self.networks.len()
         );
         let _ = writeln!(
@@ -247,7 +249,7 @@ impl<'a> Report<'a> {
             "{:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8}  {:<20} {:<20} network",
             "decisions", "addresses", "pass", "fail", "none", "temperror", "skip", "first", "last"
         );
-        for n in self.networks.iter().take(self.top) {
+        for Named { name, counts: n } in self.networks.iter().take(self.top) {
             let o = n.by_outcome;
             let _ = writeln!(
                 w,
@@ -261,7 +263,7 @@ impl<'a> Report<'a> {
                 o[Outcome::Skip],
                 n.first.map_or("-".into(), timestamp),
                 n.last.map_or("-".into(), timestamp),
-                n.text
+                name
             );
         }
         more(w, self.networks.len(), self.top);
@@ -380,12 +382,13 @@ impl<'a> Report<'a> {
             t.whatif_addresses(),
             self.whatif.len()
         );
-        for (i, n) in self.whatif.iter().take(self.top).enumerate() {
+        for (i, &at) in self.whatif.iter().take(self.top).enumerate() {
+            let Named { name, counts: n } = &self.networks[at];
             let _ = write!(
                 w,
                 "{}{{\"network\":{},\"decisions\":{},\"addresses\":{}}}",
                 comma(i),
-                string(&n.text),
+                string(name),
                 n.whatif_decisions,
                 n.whatif_addresses
             );
@@ -395,7 +398,7 @@ impl<'a> Report<'a> {
             "]}},\"networks\":{{\"count\":{},\"top\":[",
             self.networks.len()
         );
-        for (i, n) in self.networks.iter().take(self.top).enumerate() {
+        for (i, Named { name, counts: n }) in self.networks.iter().take(self.top).enumerate() {
             let o = n.by_outcome;
             let when =
                 |t: Option<i64>| t.map_or("null".into(), |t| format!("\"{}\"", timestamp(t)));
@@ -403,7 +406,7 @@ impl<'a> Report<'a> {
                 w,
                 "{}{{\"network\":{},\"decisions\":{},\"addresses\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"first\":{},\"last\":{}}}",
                 comma(i),
-                string(&n.text),
+                string(name),
                 n.decisions,
                 n.addresses,
                 o[Outcome::Pass],

@@ -1,7 +1,7 @@
 //! rmxreport(1) in the field, where a silent miscount is the worst defect:
 //! two lines written into each other, a file's last line without its
 //! newline, timestamps that cannot be, write errors, file names that are
-//! bytes.
+//! bytes, one network under two names, and memory over a long log.
 
 use std::fs;
 use std::io::Write;
@@ -12,8 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 
-use crate::figures::{BIN, MESSAGES, figures_and_unread, json_of, run};
+use crate::figures::{BIN, MESSAGES, figures_and_unread, genlog, json_of, run};
 use crate::support::json::{At, Value};
+use crate::support::memory;
 use crate::support::temp::TempDir;
 
 fn now() -> i64 {
@@ -377,5 +378,91 @@ fn file_names_are_bytes() {
             "rmxreport: warning: unable to read {}/missing-?: file does not exist\n",
             dir.path().display()
         )
+    );
+}
+
+// ---- One network, one row ----------------------------------------------------
+
+/// A block and the reverse name of the same range are one network: a /24
+/// without a list whose temperror lines name its reverse name is one row,
+/// called by its block, its addresses counted once; a list's network is
+/// called by the list's name; a name of another length is another network.
+#[test]
+fn one_network_is_one_row_whatever_its_lines_call_it() {
+    let stamp = tai64n(now() - 86_400);
+    let input: String = [
+        "203.0.113.7 none - accept",
+        "203.0.113.8 temperror 113.0.203.in-addr.arpa accept (timeout after 10 s)",
+        "203.0.113.7 temperror 113.0.203.IN-ADDR.ARPA accept (timeout after 10 s)",
+        "198.51.100.6 none - accept",
+        "198.51.100.5 pass 100.51.198.in-addr.arpa accept",
+        "198.51.100.6 pass 100.51.198.in-addr.arpa accept",
+        "2001:db8:1:2::25 none - accept",
+        "2001:db8:1:3::25 temperror 1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa accept (timeout after 10 s)",
+        "198.51.100.7 temperror 51.198.in-addr.arpa accept (timeout after 10 s)",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(pid, message)| format!("{stamp} rmxsmtpd: pid {pid}: {message}\n"))
+    .collect();
+    let got = json_of(&run(&["-j"], input.as_bytes()));
+    let rows: Vec<(String, u64, u64, u64)> = (0..got.len("networks.top"))
+        .map(|i| {
+            let at = |key: &str| got.int(&format!("networks.top.{i}.{key}"));
+            let name = got.text(&format!("networks.top.{i}.network")).to_string();
+            (name, at("decisions"), at("addresses"), at("temperror"))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("100.51.198.in-addr.arpa".to_string(), 3, 2, 0),
+            ("203.0.113.0/24".to_string(), 3, 2, 2),
+            ("2001:db8:1::/48".to_string(), 2, 2, 1),
+            ("198.51.0.0/16".to_string(), 1, 1, 1),
+        ]
+    );
+    assert_eq!(got.int("networks.count"), 4);
+    assert_eq!(got.int("adoption.networks"), 3);
+    assert_eq!(got.int("adoption.published_networks"), 1);
+    assert_eq!(got.int("adoption.days.0.networks"), 3);
+    assert_eq!(got.int("adoption.days.0.published_networks"), 1);
+    assert_eq!(got.int("whatif.networks"), 3);
+    // At -4 16 the block is 203.0.0.0/16, and the /24 is another network.
+    let got = json_of(&run(&["-j", "-4", "16"], input.as_bytes()));
+    assert_eq!(got.int("networks.count"), 5);
+}
+
+// ---- Memory over a long log ---------------------------------------------------
+
+/// The same volume of log, 5000 networks, over 400 days takes about the
+/// memory it takes over 60: a network's days are bits, not a set.
+#[test]
+fn memory_over_many_days_is_that_of_few() {
+    let dir = TempDir::new("rmxreport-days");
+    let peak = |days: i64| {
+        // From midnight, `days` days ago: `days` days of log.
+        let first = (now().div_euclid(86_400) - days) * 86_400;
+        let log = genlog(&["1000000", "5000", &days.to_string(), &first.to_string()]);
+        let file = dir.join("log");
+        fs::write(&file, log).unwrap();
+        let child = Command::new(BIN)
+            .arg("-j")
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let watch = memory::Peak::watch(child.id());
+        let out = child.wait_with_output().unwrap();
+        let peak = watch.stop();
+        let got = json_of(&out);
+        assert_eq!(got.len("days") as i64, days, "{days} days");
+        assert_eq!(got.int("totals.decisions"), 1_000_000);
+        peak
+    };
+    let (long, short) = (peak(400), peak(60));
+    assert!(
+        long < short + 4 * 1024,
+        "400 days: {long} KiB; 60 days: {short} KiB"
     );
 }

@@ -47,8 +47,9 @@ fn ready() -> bool {
     .fold(true, |all, (program, package)| need(program, package) & all)
 }
 
-/// A child of the test, stopped by its PID when dropped.
-struct Server(Child);
+/// A child of the test, stopped by SIGTERM and waited for when dropped: a
+/// log writer or syslog daemon writes out what it holds before it exits.
+pub struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -62,7 +63,7 @@ impl Drop for Server {
 }
 
 /// The time now, as rmxreport writes a time (`date` formats it).
-fn utc_now() -> String {
+pub fn utc_now() -> String {
     let out = Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
@@ -207,6 +208,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         (dry_port, "127.0.0.10", 3),  // fail, dry run: would refuse
         (dry_port, "127.0.1.7", 2),   // none, dry run: accepted
         (deaf_port, "127.0.3.3", 3),  // temperror: the resolver is dead
+        (real_port, "127.0.3.4", 2),  // none: the same network
     ];
     let senders: Vec<_> = traffic
         .iter()
@@ -277,30 +279,46 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         );
         assert_eq!(
             at(&format!("{r}.none.accept.decisions")),
-            5 + 4 + 2,
+            5 + 4 + 2 + 2,
             "{writer}"
         );
-        assert_eq!(at(&format!("{r}.none.addresses")), 3, "{writer}");
+        assert_eq!(at(&format!("{r}.none.addresses")), 4, "{writer}");
         assert_eq!(
             at(&format!("{r}.temperror.accept.decisions")),
             3 + 1,
             "{writer}"
         );
-        assert_eq!(at("totals.decisions"), 37 + 3, "{writer}");
-        assert_eq!(at("totals.addresses"), 8, "{writer}");
+        assert_eq!(at("totals.decisions"), 39 + 3, "{writer}");
+        assert_eq!(at("totals.addresses"), 9, "{writer}");
         assert_eq!(at("skipped.lines"), 0, "{writer}");
-        assert_eq!(at("adoption.answered"), 10 + 15 + 11, "{writer}");
+        assert_eq!(at("adoption.answered"), 10 + 15 + 13, "{writer}");
         assert_eq!(at("adoption.published"), 25, "{writer}");
-        assert_eq!(at("adoption.networks"), 3, "{writer}");
+        assert_eq!(at("adoption.networks"), 4, "{writer}");
         assert_eq!(at("adoption.published_networks"), 2, "{writer}");
-        assert_eq!(at("whatif.decisions"), 11, "{writer}");
-        assert_eq!(at("whatif.networks"), 1, "{writer}");
+        assert_eq!(at("whatif.decisions"), 13, "{writer}");
+        assert_eq!(at("whatif.networks"), 2, "{writer}");
         assert_eq!(got.text("whatif.top.0.network"), "127.0.1.0/24", "{writer}");
         assert_eq!(
             (at("whatif.top.0.decisions"), at("whatif.top.0.addresses")),
             (11, 3),
             "{writer}"
         );
+        // 127.0.3.0/24 has no list: its none lines and the temperror lines
+        // that name 3.0.127.in-addr.arpa are one network, one row.
+        assert_eq!(
+            got.text("networks.top.2.network"),
+            "127.0.3.0/24",
+            "{writer}"
+        );
+        assert_eq!(
+            (
+                at("networks.top.2.decisions"),
+                at("networks.top.2.addresses")
+            ),
+            (3 + 2, 2),
+            "{writer}"
+        );
+        assert_eq!(at("networks.top.2.temperror"), 3, "{writer}");
         assert_eq!(
             got.text("networks.top.0.network"),
             "0.0.127.in-addr.arpa",
@@ -326,7 +344,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         let days: u64 = (0..got.len("days"))
             .map(|i| at(&format!("days.{i}.decisions")))
             .sum();
-        assert_eq!(days, 40, "{writer}");
+        assert_eq!(days, 42, "{writer}");
     }
     fs::remove_dir_all(&dir).unwrap();
 }
