@@ -87,6 +87,9 @@ fn run(args: &[OsString]) -> Result<u8, Error> {
         trouble = true;
     }
     let report = Report::new(&counter.tally, counter.skipped, options.top);
+    if let Some(warning) = report.cutoff_warning() {
+        PROGRAM.warn(&warning);
+    }
     let out = if options.json {
         report.json()
     } else {

@@ -120,7 +120,9 @@ impl<'a> Report<'a> {
             "{:>10} {:>10}  {:<10} action",
             "decisions", "addresses", "result"
         );
+        let mut split = false;
         for o in Outcome::ALL {
+            let mut rows = 0;
             for a in Action::ALL {
                 let n = t.grid[o][a];
                 if n > 0 {
@@ -135,7 +137,18 @@ impl<'a> Report<'a> {
                         t.addresses_with(o, a),
                         o.as_str()
                     );
+                    rows += 1;
                 }
+            }
+            if rows > 1 {
+                let _ = writeln!(
+                    w,
+                    "{:>10} {:>10}  {:<10} total",
+                    t.grid[o].sum(),
+                    t.addresses_of(o),
+                    o.as_str()
+                );
+                split = true;
             }
         }
         let _ = writeln!(w, "{:>10} {:>10}  all", self.decisions(), t.address_count());
@@ -151,6 +164,12 @@ impl<'a> Report<'a> {
             w,
             "  refuse: refused for real; would refuse: accepted under -n, refused without it"
         );
+        if split {
+            let _ = writeln!(
+                w,
+                "  total: a result's decisions and distinct addresses over all its actions"
+            );
+        }
         if t.undated > 0 {
             let _ = writeln!(
                 w,
@@ -206,17 +225,28 @@ impl<'a> Report<'a> {
             w,
             "  share: of the answered decisions (networks) of the day, those with a list"
         );
+        if a.answered > 0 && t.grid[Outcome::Pass].sum() == 0 {
+            let _ = writeln!(
+                w,
+                "  note: no pass line at all: the log was probably written under -q, which logs\n  \
+                 refusals and errors only; the accepted clients, every pass among them, are\n  \
+                 left out, and these shares are not shares of the mail"
+            );
+        }
 
         let _ = writeln!(w, "\nWhat if");
         match t.scope.cutoff {
             None => {
-                let _ = writeln!(w, "  under -s, every none decision refused:");
+                let _ = writeln!(
+                    w,
+                    "  every none decision, as rmxsmtpd -s would have refused it:"
+                );
             }
             Some(day) => {
                 let _ = writeln!(
                     w,
-                    "  under -d {}, none decisions from that day on refused:",
-                    day
+                    "  with -c {day}, the none decisions from that day on, as rmxsmtpd -d {day}\n  \
+                     would have refused them:"
                 );
             }
         }
@@ -309,6 +339,21 @@ impl<'a> Report<'a> {
             self.skipped.impossible_time
         );
         o
+    }
+
+    /// A warning for stderr when `-c` names a day after the last day of
+    /// the lines counted: a what-if with nothing in it.
+    pub fn cutoff_warning(&self) -> Option<String> {
+        let cutoff = self.tally.scope.cutoff?;
+        match self.days.last() {
+            Some(&(last, _)) if last >= cutoff => None,
+            Some(&(last, _)) => Some(format!(
+                "warning: -c {cutoff} is after the last day read, {last}: the what-if is empty"
+            )),
+            None => Some(format!(
+                "warning: -c {cutoff}: no line counted carries a day: the what-if is empty"
+            )),
+        }
     }
 
     pub fn json(&self) -> String {
@@ -446,21 +491,34 @@ fn more(w: &mut String, len: usize, top: usize) {
     }
 }
 
+/// A share as a percentage to one place, `-` when there is nothing to
+/// divide: `>99.9%` and `<0.1%` where rounding would say all or none.
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    match rounded(part, whole, 1_000) {
+        None => "-".into(),
+        Some(n) if n == 1_000 && part < whole => ">99.9%".into(),
+        Some(0) if part > 0 => "<0.1%".into(),
+        Some(n) => format!("{}.{}%", n / 10, n % 10),
     }
 }
 
-/// A fraction to four places, or `null` when there is nothing to divide.
+/// A fraction to four places, or `null` when there is nothing to divide:
+/// `0.9999` and `0.0001` where rounding would say all or none.
 fn share(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "null".into()
-    } else {
-        format!("{:.4}", part as f64 / whole as f64)
+    match rounded(part, whole, 10_000) {
+        None => "null".into(),
+        Some(n) => {
+            let n = if part < whole { n.min(9_999) } else { n };
+            let n = if part > 0 { n.max(1) } else { n };
+            format!("{}.{:04}", n / 10_000, n % 10_000)
+        }
     }
+}
+
+/// `part / whole` in `scale`ths, rounded half up; `None` for a zero whole.
+fn rounded(part: u64, whole: u64, scale: u128) -> Option<u128> {
+    let (part, whole) = (u128::from(part), u128::from(whole));
+    (whole > 0).then(|| (part * scale * 2 + whole) / (whole * 2))
 }
 
 /// A JSON string; names in the log are printable ASCII, but say anything

@@ -1,7 +1,9 @@
 //! rmxreport(1) in the field, where a silent miscount is the worst defect:
 //! two lines written into each other, a file's last line without its
-//! newline, timestamps that cannot be, write errors, file names that are
-//! bytes, one network under two names, and memory over a long log.
+//! newline, timestamps that cannot be, the report's own figures and words
+//! (a result's total, the what-if of `-c`, a log written under `-q`,
+//! shares near all or none), write errors, file names that are bytes, one
+//! network under two names, and memory over a long log.
 
 use std::fs;
 use std::io::Write;
@@ -12,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 
-use crate::figures::{BIN, MESSAGES, figures_and_unread, genlog, json_of, run};
+use crate::figures::{BIN, MESSAGES, WEEK, figures_and_unread, genlog, json_of, run};
 use crate::support::json::{At, Value};
 use crate::support::memory;
 use crate::support::temp::TempDir;
@@ -270,6 +272,123 @@ fn impossible_timestamps_are_skipped_and_counted_apart() {
     );
 }
 
+// ---- The report's figures and words -----------------------------------------
+
+/// A result refused for some clients and accepted for others has a row of
+/// its own total: its decisions, and its distinct addresses, which the two
+/// rows cannot give.
+#[test]
+fn a_result_split_over_actions_has_its_own_total() {
+    let input = "rmxsmtpd: pid 1: 203.0.113.1 none - accept\n\
+                 rmxsmtpd: pid 2: 203.0.113.2 none - accept\n\
+                 rmxsmtpd: pid 3: 203.0.113.2 none - accept\n\
+                 rmxsmtpd: pid 4: 203.0.113.2 none - dry-run accept, would reject: 451 4.7.1 x\n\
+                 rmxsmtpd: pid 5: 203.0.113.3 none - dry-run accept, would reject: 451 4.7.1 x\n\
+                 rmxsmtpd: pid 6: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n";
+    let text = text_of(&run(&[], input.as_bytes()));
+    assert!(
+        text.contains(
+            "         3          2  none       accept\n\
+             \x20        2          2  none       would refuse (dry run)\n\
+             \x20        5          3  none       total\n\
+             \x20        1          1  pass       accept\n"
+        ) || text.contains(
+            "         1          1  pass       accept\n\
+             \x20        3          2  none       accept\n\
+             \x20        2          2  none       would refuse (dry run)\n\
+             \x20        5          3  none       total\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches(" total\n").count(), 1, "{text}");
+    let json = json_of(&run(&["-j"], input.as_bytes()));
+    assert_eq!(json.int("totals.results.none.addresses"), 3);
+}
+
+/// The manual's `-c` example, run over the README's week, shows what a
+/// cut-off on that day would have refused, and says which option it is;
+/// a `-c` after the last day read says so on stderr.
+#[test]
+fn the_manuals_cutoff_example_shows_a_what_if() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manual = fs::read_to_string(root.join("man/rmxreport.1")).unwrap();
+    let example = manual
+        .lines()
+        .find(|l| l.starts_with("$ rmxreport ") && l.contains(" -c "))
+        .expect("an example with -c in rmxreport(1)");
+    let words: Vec<&str> = example.split_whitespace().skip(2).collect();
+    let cutoff = words[words.iter().position(|&w| w == "-c").unwrap() + 1];
+    let dir = TempDir::new("rmxreport-cutoff");
+    let log = dir.join("rmxsmtpd");
+    fs::create_dir(&log).unwrap();
+    fs::write(log.join("current"), genlog(&WEEK)).unwrap();
+    let args: Vec<&str> = words
+        .iter()
+        .map(|&w| {
+            if w.starts_with("/var/log/") {
+                log.to_str().unwrap()
+            } else {
+                w
+            }
+        })
+        .collect();
+    let json = json_of(&run(&[&args[..], &["-j"]].concat(), b""));
+    let after: u64 = (0..json.len("days"))
+        .filter(|i| json.text(&format!("days.{i}.day")) >= cutoff)
+        .map(|i| json.int(&format!("days.{i}.none")))
+        .sum();
+    assert!(after > 0, "{example}: no none decision from {cutoff} on");
+    assert_eq!(json.int("whatif.decisions"), after, "{example}");
+    assert_eq!(json.text("whatif.from"), cutoff);
+    let out = run(&args, b"");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    let text = text_of(&out);
+    assert!(
+        text.contains(&format!(
+            "  with -c {cutoff}, the none decisions from that day on"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("under -d"), "{text}");
+
+    // A day after the log: an empty what-if, and a warning.
+    let out = run(&["-c", "2027-01-04", log.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "rmxreport: warning: -c 2027-01-04 is after the last day read, 2026-11-29: \
+         the what-if is empty\n"
+    );
+}
+
+/// A share that is not all or none never shows as one.
+#[test]
+fn shares_never_round_to_all_or_none() {
+    let mut input =
+        "rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n".repeat(29_999);
+    input.push_str("rmxsmtpd: pid 1: 203.0.113.7 none - accept\n");
+    let text = text_of(&run(&[], input.as_bytes()));
+    assert!(
+        text.contains(
+            "     29999  of them from networks that publish a list (pass, fail): >99.9%\n"
+        ),
+        "{text}"
+    );
+    let json = json_of(&run(&["-j"], input.as_bytes()));
+    assert_eq!(json.at("adoption.share").to_string(), "0.9999");
+    let mut few = "rmxsmtpd: pid 1: 203.0.113.7 none - accept\n".repeat(29_999);
+    few.push_str("rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n");
+    let text = text_of(&run(&[], few.as_bytes()));
+    assert!(
+        text.contains(
+            "         1  of them from networks that publish a list (pass, fail): <0.1%\n"
+        ),
+        "{text}"
+    );
+    let json = json_of(&run(&["-j"], few.as_bytes()));
+    assert_eq!(json.at("adoption.share").to_string(), "0.0001");
+}
+
 // ---- Write errors --------------------------------------------------------------
 
 /// A report that cannot be written says why, and exits 111; a reader that
@@ -465,4 +584,51 @@ fn memory_over_many_days_is_that_of_few() {
         long < short + 4 * 1024,
         "400 days: {long} KiB; 60 days: {short} KiB"
     );
+}
+
+// ---- The manual -----------------------------------------------------------------
+
+/// rmxreport(1) as mandoc renders it: brackets that close, quotes that
+/// do not nest; and what it says of multilog's `previous` holds.
+#[test]
+fn the_manual_renders_as_written_and_previous_is_not_read() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("mandoc")
+        .args(["-T", "utf8", "-O", "width=1000"])
+        .arg(root.join("man/rmxreport.1"))
+        .output();
+    let Ok(out) = out else {
+        crate::support::skip::skip("mandoc", "apt-get install mandoc");
+        return;
+    };
+    // Bold and underline are overstruck: `X\bX`, `_\bX`.
+    let mut page = String::new();
+    for c in String::from_utf8(out.stdout).unwrap().chars() {
+        if c == '\u{8}' {
+            page.pop();
+        } else {
+            page.push(c);
+        }
+    }
+    for sentence in [
+        "Of the decisions that got an answer (pass, fail, none; not temperror nor skip),",
+        "(‘YYYY-MM-DDTHH:MM:SSZ’ or ‘null’)",
+        "previous",
+    ] {
+        assert!(page.contains(sentence), "rmxreport(1) lacks {sentence:?}");
+    }
+    let dir = TempDir::new("rmxreport-previous");
+    fs::write(
+        dir.join("current"),
+        "rmxsmtpd: pid 1: 203.0.113.1 none - accept\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("previous"),
+        "rmxsmtpd: pid 2: 203.0.113.2 none - accept\n",
+    )
+    .unwrap();
+    let got = json_of(&run(&["-j", dir.path().to_str().unwrap()], b""));
+    assert_eq!(got.int("totals.decisions"), 1);
+    assert_eq!(got.int("totals.addresses"), 1);
 }

@@ -3,7 +3,8 @@
 //! resolver, a dry run), its log written by multilog (daemontools) and by
 //! svlogd (runit) at once, both rotating. The report must count exactly
 //! the traffic sent. Then multilog rotating while rmxreport reads its
-//! directory, deleting its oldest file, and rotating live beside it.
+//! directory, deleting its oldest file, and rotating live beside it; and
+//! the log of the real rmxsmtpd under `-q`.
 //!
 //! A missing peer skips the test with a line that says what to install;
 //! under CI=true it fails instead.
@@ -603,4 +604,62 @@ fn beside_a_live_multilog_every_run_counts_what_stayed() {
     stop.store(true, Ordering::Relaxed);
     feeder.join().unwrap();
     drop(writer);
+}
+
+/// A log written under `-q` has no `pass` line: the report says it was
+/// probably written so, and what that does to the shares. The real
+/// rmxsmtpd under `-n -q -s`, four clients: one pass, one fail, two none.
+#[test]
+fn a_log_without_a_pass_line_says_it_was_probably_written_under_q() {
+    let zone = Zone::new()
+        .mx("100.51.198.in-addr.arpa", 10, "mx1.example.net")
+        .a("mx1.example.net", "198.51.100.5");
+    let dns = Responder::start(zone);
+    let scratch = TempDir::new("rmxreport-quiet");
+    let file = scratch.join("log");
+    let log = fs::File::create(&file).unwrap();
+    for client in [
+        "198.51.100.5",
+        "198.51.100.10",
+        "203.0.113.7",
+        "203.0.113.8",
+    ] {
+        let status = Command::new(RMXSMTPD)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DNSCACHEIP", dns.addr().to_string())
+            .env("TCPREMOTEIP", client)
+            .args(["-n", "-q", "-s", "true"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log.try_clone().unwrap())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let out = Command::new(RMXREPORT).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // One fail and two none were logged; the pass was not.
+    assert!(
+        text.contains(
+            "         1  of them from networks that publish a list (pass, fail): 33.3%\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  note: no pass line at all: the log was probably written under -q, which logs\n  \
+             refusals and errors only; the accepted clients, every pass among them, are\n  \
+             left out, and these shares are not shares of the mail\n"
+        ),
+        "{text}"
+    );
+    // A log with a pass line says nothing of it.
+    let mut with_pass = fs::read(&file).unwrap();
+    with_pass
+        .extend_from_slice(b"rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n");
+    fs::write(&file, with_pass).unwrap();
+    let out = Command::new(RMXREPORT).arg(&file).output().unwrap();
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("-q"));
 }
