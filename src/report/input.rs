@@ -105,9 +105,11 @@ fn open(path: &Path, unread: &mut dyn FnMut(Unread)) -> io::Result<Opened> {
     let mut opened: BTreeMap<(bool, OsString), File> = BTreeMap::new();
     let mut held = HashSet::new();
     let mut tried = HashSet::new();
+    let mut listed = false;
     for _ in 0..LISTINGS {
         let mut new = false;
         for name in log_files(path)? {
+            listed = true;
             if !tried.insert(name.clone()) {
                 continue;
             }
@@ -118,6 +120,12 @@ fn open(path: &Path, unread: &mut dyn FnMut(Unread)) -> io::Result<Opened> {
                     if held.insert((meta.dev(), meta.ino())) {
                         opened.insert((name == "current", name), file);
                     }
+                }
+                // `current` renamed by a rotation since the listing: the
+                // next listing finds it under its new name, and the new
+                // `current`. Nothing is lost, and nothing is said.
+                Err(error) if name == "current" && error.kind() == io::ErrorKind::NotFound => {
+                    tried.remove(&name);
                 }
                 Err(error) => unread(Unread {
                     path: full,
@@ -130,7 +138,7 @@ fn open(path: &Path, unread: &mut dyn FnMut(Unread)) -> io::Result<Opened> {
             break;
         }
     }
-    if tried.is_empty() {
+    if !listed {
         // A directory with neither is not a log directory: opening its
         // `current` says so.
         let current = path.join("current");
