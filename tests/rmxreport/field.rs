@@ -364,29 +364,22 @@ fn the_manuals_cutoff_example_shows_a_what_if() {
 /// A share that is not all or none never shows as one.
 #[test]
 fn shares_never_round_to_all_or_none() {
-    let mut input =
-        "rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n".repeat(29_999);
-    input.push_str("rmxsmtpd: pid 1: 203.0.113.7 none - accept\n");
-    let text = text_of(&run(&[], input.as_bytes()));
-    assert!(
-        text.contains(
-            "     29999  of them from networks that publish a list (pass, fail): >99.9%\n"
-        ),
-        "{text}"
-    );
-    let json = json_of(&run(&["-j"], input.as_bytes()));
-    assert_eq!(json.at("adoption.share").to_string(), "0.9999");
-    let mut few = "rmxsmtpd: pid 1: 203.0.113.7 none - accept\n".repeat(29_999);
-    few.push_str("rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n");
-    let text = text_of(&run(&[], few.as_bytes()));
-    assert!(
-        text.contains(
-            "         1  of them from networks that publish a list (pass, fail): <0.1%\n"
-        ),
-        "{text}"
-    );
-    let json = json_of(&run(&["-j"], few.as_bytes()));
-    assert_eq!(json.at("adoption.share").to_string(), "0.0001");
+    let pass = "rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n";
+    let none = "rmxsmtpd: pid 1: 203.0.113.7 none - accept\n";
+    // 29,999 of 30,000 and 1 of 30,000.
+    for (many, one, published, percent, share) in [
+        (pass, none, 29_999, ">99.9%", "0.9999"),
+        (none, pass, 1, "<0.1%", "0.0001"),
+    ] {
+        let input = many.repeat(29_999) + one;
+        let text = text_of(&run(&[], input.as_bytes()));
+        let line = format!(
+            "{published:>10}  of them from networks that publish a list (pass, fail): {percent}\n"
+        );
+        assert!(text.contains(&line), "{text}");
+        let json = json_of(&run(&["-j"], input.as_bytes()));
+        assert_eq!(json.at("adoption.share").to_string(), share);
+    }
 }
 
 // ---- Write errors --------------------------------------------------------------

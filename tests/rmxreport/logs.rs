@@ -59,7 +59,15 @@ impl Drop for Server {
             // SAFETY: kill(2) on our own child, not yet reaped.
             unsafe { libc::kill(pid, libc::SIGTERM) };
         }
-        let _ = self.0.wait();
+        // One that does not end (multilog pausing on a directory that a
+        // failing test has removed) is killed.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.0.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.0.kill();
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -352,28 +360,52 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
 
 // ---- Rotation while rmxreport reads -------------------------------------------
 
-/// multilog writing into `dir`, with these options after `t`; its input is
-/// what [`log_line`] writes there.
-fn multilog(dir: &Path, options: &[&str]) -> (Server, std::os::fd::OwnedFd) {
-    let mut child = Command::new("multilog")
-        .arg("t")
-        .args(options)
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = child.stdin.take().unwrap().into();
-    (Server(child), input)
+/// A log directory that multilog writes, with these options after `t`.
+/// Dropped in this order: multilog's input closed, multilog waited for,
+/// then its directory removed.
+struct Multilog {
+    /// What [`log_line`] writes here, multilog reads.
+    log: std::os::fd::OwnedFd,
+    writer: Server,
+    dir: std::path::PathBuf,
+    /// Holds `dir`.
+    scratch: TempDir,
 }
 
-/// The real rmxsmtpd's line for one connection from `client`, a skip
-/// (`RMXSMTPD` empty, as tcprules sets it), into `log`.
-fn log_line(log: &std::os::fd::OwnedFd, client: &str) {
+impl Multilog {
+    /// multilog started in a scratch directory named after `tag`; `None`
+    /// (and a skip) without it.
+    fn start(tag: &str, options: &[&str]) -> Option<Multilog> {
+        if !need("multilog", "daemontools") {
+            return None;
+        }
+        let scratch = TempDir::new(tag);
+        let dir = scratch.join("log");
+        let mut child = Command::new("multilog")
+            .arg("t")
+            .args(options)
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = child.stdin.take().unwrap().into();
+        Some(Multilog {
+            log,
+            writer: Server(child),
+            dir,
+            scratch,
+        })
+    }
+}
+
+/// One connection to the real rmxsmtpd, with `options` and only `env` (and
+/// PATH), exec'ing `true`: its log line into `log`.
+fn connection(log: &std::os::fd::OwnedFd, env: &[(&str, &str)], options: &[&str]) {
     let status = Command::new(RMXSMTPD)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .env("RMXSMTPD", "")
-        .env("TCPREMOTEIP", client)
+        .envs(env.iter().copied())
+        .args(options)
         .arg("true")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -381,6 +413,37 @@ fn log_line(log: &std::os::fd::OwnedFd, client: &str) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// The real rmxsmtpd's line for one connection from `client`, a skip
+/// (`RMXSMTPD` empty, as tcprules sets it), into `log`.
+fn log_line(log: &std::os::fd::OwnedFd, client: &str) {
+    connection(log, &[("RMXSMTPD", ""), ("TCPREMOTEIP", client)], &[]);
+}
+
+/// The lines of connections from `clients` through multilog into `dir`'s
+/// `current`, which holds them all, and nothing else, on return.
+fn into_current(log: &std::os::fd::OwnedFd, dir: &Path, clients: &[String]) {
+    for client in clients {
+        log_line(log, client);
+    }
+    let current = dir.join("current");
+    wait_until("the lines in current", || {
+        lines_in(&current) == clients.len()
+    });
+}
+
+/// multilog rotates at once (SIGALRM): `current` becomes an `@*.s` file.
+fn rotate(multilog: &Server, dir: &Path) {
+    let before = rotated(dir).len();
+    // SAFETY: kill(2) on our own child, running.
+    unsafe { libc::kill(multilog.0.id() as libc::pid_t, libc::SIGALRM) };
+    wait_until("multilog rotating", || rotated(dir).len() > before);
+}
+
+/// The clients `first.1` to `first.N`.
+fn clients(first: &str, hosts: std::ops::RangeInclusive<u8>) -> Vec<String> {
+    hosts.map(|host| format!("{first}.{host}")).collect()
 }
 
 /// The whole lines of a file (or none if it has gone).
@@ -433,23 +496,16 @@ fn reading(pid: u32, path: &Path) -> bool {
 /// test needs to make multilog rotate (SIGALRM).
 #[test]
 fn a_rotation_while_the_directory_is_read_loses_nothing() {
-    if !need("multilog", "daemontools") {
+    let Some(m) = Multilog::start("rmxreport-rotation", &["s999999", "n20"]) else {
         return;
-    }
-    let scratch = TempDir::new("rmxreport-rotation");
-    let dir = scratch.join("log");
-    let (writer, log) = multilog(&dir, &["s999999", "n20"]);
-    for host in 1..=5 {
-        log_line(&log, &format!("198.51.100.{host}"));
-    }
-    let current = dir.join("current");
-    wait_until("five lines in current", || lines_in(&current) == 5);
-    let fifo = dir.join("@400000000000000000000000.s");
+    };
+    into_current(&m.log, &m.dir, &clients("198.51.100", 1..=5));
+    let fifo = m.dir.join("@400000000000000000000000.s");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     let report = Command::new(RMXREPORT)
         .arg("-j")
-        .arg(&dir)
+        .arg(&m.dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -457,14 +513,8 @@ fn a_rotation_while_the_directory_is_read_loses_nothing() {
     // Opens when rmxreport opens it to read.
     let held = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     wait_until("rmxreport reading the FIFO", || reading(report.id(), &fifo));
-    let before = rotated(&dir);
-    // SAFETY: kill(2) on our own child, running.
-    unsafe { libc::kill(writer.0.id() as libc::pid_t, libc::SIGALRM) };
-    wait_until("multilog rotating", || rotated(&dir).len() > before.len());
-    for host in 6..=8 {
-        log_line(&log, &format!("203.0.113.{host}"));
-    }
-    wait_until("three lines in the new current", || lines_in(&current) == 3);
+    rotate(&m.writer, &m.dir);
+    into_current(&m.log, &m.dir, &clients("203.0.113", 6..=8));
     drop(held);
     let out = report.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -473,7 +523,6 @@ fn a_rotation_while_the_directory_is_read_loses_nothing() {
     assert_eq!(got.int("totals.decisions"), 5);
     assert_eq!(got.int("totals.results.skip.accept.decisions"), 5);
     assert_eq!(got.text("networks.top.0.network"), "198.51.100.0/24");
-    drop((log, writer));
 }
 
 /// A rotated file that has gone by the time rmxreport opens it, as
@@ -481,29 +530,17 @@ fn a_rotation_while_the_directory_is_read_loses_nothing() {
 /// with a warning; the rest of the directory, `current` included, is read.
 #[test]
 fn a_file_gone_from_a_log_directory_costs_itself_alone() {
-    if !need("multilog", "daemontools") {
+    let Some(m) = Multilog::start("rmxreport-gone", &["s999999", "n20"]) else {
         return;
-    }
-    let scratch = TempDir::new("rmxreport-gone");
-    let dir = scratch.join("log");
-    let (writer, log) = multilog(&dir, &["s999999", "n20"]);
-    for host in 1..=4 {
-        log_line(&log, &format!("198.51.100.{host}"));
-    }
-    let current = dir.join("current");
-    wait_until("four lines in current", || lines_in(&current) == 4);
-    // SAFETY: kill(2) on our own child, running.
-    unsafe { libc::kill(writer.0.id() as libc::pid_t, libc::SIGALRM) };
-    wait_until("multilog rotating", || rotated(&dir).len() == 1);
-    for host in 5..=6 {
-        log_line(&log, &format!("198.51.100.{host}"));
-    }
-    wait_until("two lines in the new current", || lines_in(&current) == 2);
-    let gone = dir.join("@400000000000000000000001.s");
-    std::os::unix::fs::symlink(scratch.join("deleted"), &gone).unwrap();
+    };
+    into_current(&m.log, &m.dir, &clients("198.51.100", 1..=4));
+    rotate(&m.writer, &m.dir);
+    into_current(&m.log, &m.dir, &clients("198.51.100", 5..=6));
+    let gone = m.dir.join("@400000000000000000000001.s");
+    std::os::unix::fs::symlink(m.scratch.join("deleted"), &gone).unwrap();
     let out = Command::new(RMXREPORT)
         .arg("-j")
-        .arg(&dir)
+        .arg(&m.dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -517,7 +554,6 @@ fn a_file_gone_from_a_log_directory_costs_itself_alone() {
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(got.int("totals.decisions"), 6);
     assert_eq!(got.int("totals.addresses"), 6);
-    drop((log, writer));
 }
 
 /// Beside a live multilog that rotates (and deletes its oldest file) many
@@ -531,12 +567,10 @@ fn beside_a_live_multilog_every_run_counts_what_stayed() {
     use std::os::unix::fs::MetadataExt;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    if !need("multilog", "daemontools") {
+    let Some(m) = Multilog::start("rmxreport-live", &["s4096", "n5"]) else {
         return;
-    }
-    let scratch = TempDir::new("rmxreport-live");
-    let dir = scratch.join("log");
-    let (writer, log) = multilog(&dir, &["s4096", "n5"]);
+    };
+    let (dir, log) = (&m.dir, m.log.try_clone().unwrap());
     let stop = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicU64::new(0));
     let feeder = {
@@ -554,7 +588,7 @@ fn beside_a_live_multilog_every_run_counts_what_stayed() {
     // The whole lines of each file there, by its inode.
     let files = || -> HashMap<u64, usize> {
         let mut files = HashMap::new();
-        for entry in fs::read_dir(&dir).unwrap().flatten() {
+        for entry in fs::read_dir(dir).unwrap().flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if (name == "current" || name.starts_with('@'))
@@ -565,18 +599,14 @@ fn beside_a_live_multilog_every_run_counts_what_stayed() {
         }
         files
     };
-    wait_until("multilog rotating twice", || rotated(&dir).len() >= 2);
+    wait_until("multilog rotating twice", || rotated(dir).len() >= 2);
     let gone = format!("rmxreport: warning: unable to read {}/@", dir.display());
     // Some 14 rotations or more, each deleting the oldest file past five.
     let mut run = 0;
     while run < 40 || written.load(Ordering::SeqCst) < 600 {
         run += 1;
         let before = files();
-        let out = Command::new(RMXREPORT)
-            .arg("-j")
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let out = Command::new(RMXREPORT).arg("-j").arg(dir).output().unwrap();
         let after = files();
         // And the feeder's connection in flight: its line written, its
         // rmxsmtpd not yet waited for.
@@ -603,7 +633,6 @@ fn beside_a_live_multilog_every_run_counts_what_stayed() {
     }
     stop.store(true, Ordering::Relaxed);
     feeder.join().unwrap();
-    drop(writer);
 }
 
 /// A log written under `-q` has no `pass` line: the report says it was
@@ -617,25 +646,16 @@ fn a_log_without_a_pass_line_says_it_was_probably_written_under_q() {
     let dns = Responder::start(zone);
     let scratch = TempDir::new("rmxreport-quiet");
     let file = scratch.join("log");
-    let log = fs::File::create(&file).unwrap();
+    let log = fs::File::create(&file).unwrap().into();
+    let dns = dns.addr().to_string();
     for client in [
         "198.51.100.5",
         "198.51.100.10",
         "203.0.113.7",
         "203.0.113.8",
     ] {
-        let status = Command::new(RMXSMTPD)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("DNSCACHEIP", dns.addr().to_string())
-            .env("TCPREMOTEIP", client)
-            .args(["-n", "-q", "-s", "true"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log.try_clone().unwrap())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let env = [("DNSCACHEIP", dns.as_str()), ("TCPREMOTEIP", client)];
+        connection(&log, &env, &["-n", "-q", "-s"]);
     }
     let out = Command::new(RMXREPORT).arg(&file).output().unwrap();
     assert!(out.status.success(), "{out:?}");

@@ -166,12 +166,33 @@ fn assert_counts_the_traffic(file: &Path, began: &str, ended: &str) {
     assert_eq!(fs::read_to_string(&unread).unwrap(), own, "{form}");
 }
 
+/// Whether this is the test run again inside its namespace, where it
+/// goes on; outside, runs it there if `program` is here, else skips.
+fn inside(program: &str, package: &str) -> bool {
+    if again::is_again() {
+        return true;
+    }
+    if need(program, package) {
+        again::with_dev_of_its_own();
+    }
+    false
+}
+
+/// [`traffic`] through a syslog daemon, once `/dev/log` is its socket; the
+/// daemon stopped after it, its files written out. When it began and
+/// ended.
+fn through(daemon: Server) -> (String, String) {
+    wait_for_socket(Path::new("/dev/log"));
+    let began = utc_now();
+    traffic();
+    let ended = utc_now();
+    drop(daemon);
+    (began, ended)
+}
+
 #[test]
 fn rsyslog_files_in_three_formats_count_exactly_the_traffic() {
-    if !again::is_again() {
-        if need("rsyslogd", "rsyslog") {
-            again::with_dev_of_its_own();
-        }
+    if !inside("rsyslogd", "rsyslog") {
         return;
     }
     let dir = TempDir::new("rsyslog");
@@ -189,19 +210,14 @@ fn rsyslog_files_in_three_formats_count_exactly_the_traffic() {
         ),
     )
     .unwrap();
-    let rsyslogd = daemon(
+    std::os::unix::fs::symlink(dir.join("log.sock"), "/dev/log").unwrap();
+    let (began, ended) = through(daemon(
         Command::new("rsyslogd")
             .args(["-n", "-f"])
             .arg(&conf)
             .arg("-i")
             .arg(dir.join("rsyslogd.pid")),
-    );
-    wait_for_socket(&dir.join("log.sock"));
-    std::os::unix::fs::symlink(dir.join("log.sock"), "/dev/log").unwrap();
-    let began = utc_now();
-    traffic();
-    let ended = utc_now();
-    drop(rsyslogd);
+    ));
     // The RFC 5424 file has the two spaces before the message.
     let proto = fs::read_to_string(dir.join("proto.log")).unwrap();
     assert!(proto.contains(" - -  198.51.100.5 pass "), "{proto}");
@@ -212,10 +228,7 @@ fn rsyslog_files_in_three_formats_count_exactly_the_traffic() {
 
 #[test]
 fn busybox_syslogd_files_count_exactly_the_traffic() {
-    if !again::is_again() {
-        if need("busybox", "busybox") {
-            again::with_dev_of_its_own();
-        }
+    if !inside("busybox", "busybox") {
         return;
     }
     let dir = TempDir::new("busybox");
@@ -224,17 +237,12 @@ fn busybox_syslogd_files_count_exactly_the_traffic() {
     for (options, tag_at) in [(&[][..], 2), (&["-S"][..], 0)] {
         let file = dir.join(&format!("messages{}", options.len()));
         let _ = fs::remove_file("/dev/log");
-        let syslogd = daemon(
+        let (began, ended) = through(daemon(
             Command::new("busybox")
                 .args(["syslogd", "-n", "-O"])
                 .arg(&file)
                 .args(options),
-        );
-        wait_for_socket(Path::new("/dev/log"));
-        let began = utc_now();
-        traffic();
-        let ended = utc_now();
-        drop(syslogd);
+        ));
         let log = fs::read_to_string(&file).unwrap();
         // After `Mmm dd HH:MM:SS `: `HOST mail.info TAG: `, or `TAG: `.
         let words = |line: &str| line[16..].split(' ').take(3).collect::<Vec<_>>().join(" ");
