@@ -657,8 +657,10 @@ fn reverse_range(name: &[u8]) -> Option<Range> {
         let mut octets = [0u8; 4];
         let mut count = 0;
         for label in labels.rsplit(|&b| b == b'.') {
+            // Decimal, as rmxsmtpd writes it: no sign, no leading zero.
             let octet = std::str::from_utf8(label).ok()?;
-            let canonical = !octet.starts_with('0') || octet == "0";
+            let digits = label.iter().all(u8::is_ascii_digit);
+            let canonical = digits && (!octet.starts_with('0') || octet == "0");
             *octets.get_mut(count)? = octet.parse().ok().filter(|_| canonical)?;
             count += 1;
         }
@@ -713,5 +715,47 @@ impl NetworkCounts {
     /// Whether it was counted with a result.
     pub fn has(&self, outcomes: &[Outcome]) -> bool {
         outcomes.iter().any(|&o| self.by_outcome[o] > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(name: &str) -> Option<(String, u8)> {
+        reverse_range(name.as_bytes())
+            .map(|(address, len)| (Ipv6Addr::from(address).to_string(), len))
+    }
+
+    #[test]
+    fn reverse_names_stand_for_their_range() {
+        let v4 = |text: &str, len| Some((format!("::ffff:{text}"), len));
+        assert_eq!(range("100.51.198.in-addr.arpa"), v4("198.51.100.0", 120));
+        assert_eq!(range("51.198.IN-ADDR.ARPA"), v4("198.51.0.0", 112));
+        assert_eq!(range("7.0.113.203.in-addr.arpa"), v4("203.113.0.7", 128));
+        assert_eq!(range("0.in-addr.arpa"), v4("0.0.0.0", 104));
+        assert_eq!(
+            range("1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"),
+            Some(("2001:db8:1::".to_string(), 48))
+        );
+        let full = "1.".repeat(32) + "ip6.arpa";
+        assert_eq!(range(&full).map(|r| r.1), Some(128));
+        for other in [
+            "in-addr.arpa",
+            ".in-addr.arpa",
+            "1.2.3.4.5.in-addr.arpa",
+            "256.0.in-addr.arpa",
+            "01.0.in-addr.arpa",
+            "+1.0.in-addr.arpa",
+            "a.0.in-addr.arpa",
+            "1..0.in-addr.arpa",
+            "0/25.100.51.198.in-addr.arpa",
+            &("1.".repeat(33) + "ip6.arpa"),
+            "10.0.ip6.arpa",
+            "g.ip6.arpa",
+            "mx.example.net",
+        ] {
+            assert_eq!(range(other), None, "{other}");
+        }
     }
 }
