@@ -3,7 +3,7 @@
 //! names do not change: totals, adoption, what-if, networks, days, skipped.
 
 use std::borrow::Cow;
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::fmt::Write;
 
 use super::tally::{ANSWERED, Day, NetworkCounts, PUBLISHED, Tally};
@@ -55,14 +55,14 @@ impl<'a> Report<'a> {
             .zip(tally.networks())
             .map(|(name, counts)| Named { name, counts })
             .collect();
-        networks.sort_unstable_by(|a, b| {
+        biggest_first(&mut networks, top, |a, b| {
             let key = |n: &Named| (Reverse(n.counts.decisions), Reverse(n.counts.addresses));
             (key(a), &a.name).cmp(&(key(b), &b.name))
         });
         let mut whatif: Vec<usize> = (0..networks.len())
             .filter(|&i| networks[i].counts.whatif_decisions > 0)
             .collect();
-        whatif.sort_unstable_by(|&a, &b| {
+        biggest_first(&mut whatif, top, |&a, &b| {
             let key = |i: usize| {
                 let n = &networks[i];
                 let c = n.counts;
@@ -481,6 +481,17 @@ impl<'a> Report<'a> {
     }
 }
 
+/// Puts the first `top` of `items` in their place by `order`, the rest
+/// after them in any order: only the top of a list is shown, and sorting a
+/// hundred thousand networks to show ten was much of a run's last second.
+fn biggest_first<T>(items: &mut [T], top: usize, order: impl Fn(&T, &T) -> Ordering) {
+    if top < items.len() {
+        items.select_nth_unstable_by(top, &order);
+    }
+    let shown = top.min(items.len());
+    items[..shown].sort_unstable_by(order);
+}
+
 fn comma(i: usize) -> &'static str {
     if i == 0 { "" } else { "," }
 }
@@ -538,4 +549,35 @@ fn string(text: &str) -> String {
     }
     o.push('"');
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_top_of_a_list_is_the_top_of_it_sorted() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % 50
+        };
+        for len in [0, 1, 2, 10, 100, 1000] {
+            let items: Vec<u64> = (0..len).map(|_| next()).collect();
+            let mut sorted = items.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            for top in [0, 1, 3, 10, len, len + 5] {
+                let mut got = items.clone();
+                biggest_first(&mut got, top, |a, b| b.cmp(a));
+                let shown = top.min(len);
+                assert_eq!(got[..shown], sorted[..shown], "{len} {top}");
+                got.sort_unstable();
+                let mut all = items.clone();
+                all.sort_unstable();
+                assert_eq!(got, all, "the rest is kept");
+            }
+        }
+    }
 }
