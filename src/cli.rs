@@ -117,7 +117,8 @@ impl Program {
                     .and_then(|()| stdout.flush())
                 {
                     Ok(()) => 0,
-                    Err(_) => TROUBLE,
+                    // Said as any trouble is, `fatal: unable to ...`.
+                    Err(e) => self.finish(Err(Error::trouble("write the version", e))),
                 };
             }
             (Error::Usage(_), Kind::Tool) => {

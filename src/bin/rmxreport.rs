@@ -5,14 +5,14 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use rmxsmtpd::cli::{self, Error, Kind, Program, Spec};
 use rmxsmtpd::date::Date;
 use rmxsmtpd::report::Counter;
-use rmxsmtpd::report::input::{self, files};
+use rmxsmtpd::report::input;
 use rmxsmtpd::report::line::Clock;
 use rmxsmtpd::report::render::Report;
 use rmxsmtpd::report::tally::{Scope, Tally};
@@ -49,7 +49,8 @@ fn main() -> ExitCode {
 }
 
 /// Reads every input, then writes the report: 111 if an input could not be
-/// read, after reporting what could.
+/// read, after reporting what could. The `-u` file is made first: if it
+/// cannot be, nothing is read.
 fn run(args: &[OsString]) -> Result<u8, Error> {
     let options = parse(args)?;
     let unread = match &options.unread {
@@ -68,16 +69,14 @@ fn run(args: &[OsString]) -> Result<u8, Error> {
     } else {
         &options.inputs[..]
     };
-    for name in inputs {
-        if let Err((path, e)) = read_input(name.as_ref(), &mut counter) {
-            let path = shown(&path);
-            PROGRAM.warn(&format!(
-                "warning: unable to read {path}: {}",
-                error_str::of(&e)
-            ));
-            trouble = true;
-        }
-    }
+    input::read_all(inputs, &mut counter, &mut |unread| {
+        PROGRAM.warn(&format!(
+            "warning: unable to read {}: {}",
+            shown(&unread.path),
+            error_str::of(&unread.error)
+        ));
+        trouble |= unread.trouble;
+    });
     counter.finish();
     if let (Some(e), Some(path)) = (&counter.unread_error, &options.unread) {
         let path = shown(path.as_ref());
@@ -88,44 +87,31 @@ fn run(args: &[OsString]) -> Result<u8, Error> {
         trouble = true;
     }
     let report = Report::new(&counter.tally, counter.skipped, options.top);
+    if let Some(warning) = report.cutoff_warning() {
+        PROGRAM.warn(&warning);
+    }
     let out = if options.json {
         report.json()
     } else {
         report.text()
     };
+    let status = if trouble { cli::TROUBLE } else { 0 };
     let mut stdout = io::stdout();
-    stdout
+    match stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|e| Error::trouble("write the report", e))?;
-    Ok(if trouble { cli::TROUBLE } else { 0 })
+    {
+        // `rmxreport ... | head`: a reader that has what it wants and
+        // closed the pipe ends the run quietly, as well as it went.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(Error::trouble("write the report", e)),
+        Ok(()) => Ok(status),
+    }
 }
 
 /// A path as a message shows it: printable, bounded.
 fn shown(path: &Path) -> String {
     text::printable(path.as_os_str().as_encoded_bytes(), 200)
-}
-
-/// Reads one input: a file, a log directory, or `-` for stdin. The error
-/// names the file that could not be read.
-fn read_input<W: Write>(name: &Path, counter: &mut Counter<W>) -> Result<(), (PathBuf, io::Error)> {
-    // Lines counted in a second thread, when there is a second core.
-    let piped = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    let mut read = |input: &mut dyn Read| {
-        if piped {
-            counter.read_piped(input)
-        } else {
-            input::read(input, counter)
-        }
-    };
-    if name == Path::new("-") {
-        return read(&mut io::stdin().lock()).map_err(|e| (name.to_path_buf(), e));
-    }
-    for path in files(name).map_err(|e| (name.to_path_buf(), e))? {
-        let mut file = File::open(&path).map_err(|e| (path.clone(), e))?;
-        read(&mut file).map_err(|e| (path, e))?;
-    }
-    Ok(())
 }
 
 fn parse(args: &[OsString]) -> Result<Options, Error> {

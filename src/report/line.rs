@@ -1,8 +1,10 @@
 //! One log line read as rmxreport(1) reads it: the timestamp, whatever its
-//! form (TAI64N, svlogd's ISO form, syslog RFC 3164 and RFC 5424, journalctl
-//! `short-iso`, none), then a whole verdict line as rmxsmtpd(8) writes it:
-//! `PROGRAM: pid PID: ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`, in the
-//! words the writer in `log` uses. It works on bytes and allocates nothing.
+//! form (TAI64N, svlogd's ISO form, syslog RFC 3164 and RFC 5424 as rsyslog
+//! and busybox syslogd write them, journalctl `short-iso`, none), then a
+//! whole verdict line as rmxsmtpd(8) writes it: `PROGRAM: pid PID: ADDRESS
+//! RESULT NAME ACTION[ (WHY)][; NOTE]...`, in the words the writer in `log`
+//! uses, and no second `PROGRAM: pid PID: ` inside it. It works on bytes and
+//! allocates nothing.
 
 use std::net::Ipv6Addr;
 
@@ -49,9 +51,14 @@ pub struct Clock {
     inferred: Option<((u32, u32, u32), i64)>,
 }
 
-/// How far in the future a syslog line without a year may seem to be (clock
-/// skew between hosts) before it is put in the year before.
+/// How far in the future a line may seem to be (clock skew between hosts):
+/// a syslog line without a year is put in the year before past it, and a
+/// line stamped later has an impossible time.
 const FUTURE_SLACK: i64 = 86_400;
+
+/// The earliest possible time of a line: 2000-01-01T00:00:00Z, before
+/// rmxsmtpd was written. An earlier stamp is a broken clock or junk.
+const EARLIEST: i64 = 946_684_800;
 
 impl Clock {
     pub fn new(now: i64) -> Clock {
@@ -68,6 +75,12 @@ impl Clock {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         Clock::new(now)
+    }
+
+    /// Whether a line stamped `time` can have been written by now: from
+    /// 2000-01-01 to a day after now. Any other time is impossible.
+    pub fn possible(&self, time: i64) -> bool {
+        (EARLIEST..=self.now.saturating_add(FUTURE_SLACK)).contains(&time)
     }
 
     /// The UTC start of local hour `hour` of a day, by the zone of `TZ`.
@@ -162,9 +175,11 @@ fn tai64n(line: &[u8]) -> Option<(i64, &[u8])> {
         }
     }
     // TAI64 labels count from 2^62, and run 10 s ahead of UTC as
-    // daemontools and runit write them (leap seconds left out).
-    let secs = label.checked_sub((1 << 62) + 10)?;
-    Some((i64::try_from(secs).ok()?, &line[26..]))
+    // daemontools and runit write them (leap seconds left out). A label far
+    // off either way is kept as a time, one that [`Clock::possible`] refuses.
+    let secs = i128::from(label) - ((1 << 62) + 10);
+    let secs = secs.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+    Some((secs, &line[26..]))
 }
 
 fn digits(bytes: &[u8], at: usize, len: usize) -> Option<u32> {
@@ -179,8 +194,8 @@ fn digits(bytes: &[u8], at: usize, len: usize) -> Option<u32> {
     Some(n)
 }
 
-/// `YYYY-MM-DD` then `T`, `_` or a space, then `HH:MM:SS[.frac][Z|±HH[:]MM]`:
-/// the seconds in UTC (no zone: UTC, as svlogd writes) and what follows.
+/// `YYYY-MM-DD` then `T` or `_`, then `HH:MM:SS[.frac][Z|±HH[:]MM]`: the
+/// seconds in UTC (no zone: UTC, as svlogd writes) and what follows.
 fn iso(line: &[u8]) -> Option<(i64, &[u8])> {
     if line.len() < 19 || line[4] != b'-' || line[7] != b'-' || line[13] != b':' || line[16] != b':'
     {
@@ -310,27 +325,30 @@ fn rfc5424(line: &[u8]) -> Option<Logged<'_>> {
             rest = &rest[at + 1..];
         }
     }
-    let message = rest.strip_prefix(b" ")?;
+    // rsyslog's file format keeps the space that syslog(3) puts before the
+    // message: two spaces after the structured data.
+    let mut message = rest.strip_prefix(b" ")?;
+    while let Some(after) = message.strip_prefix(b" ") {
+        message = after;
+    }
     let message = message.strip_prefix(b"\xef\xbb\xbf").unwrap_or(message);
     let decision = program_line(message).or_else(|| verdict(message))?;
     Some(Logged { time, ..decision })
 }
 
-/// `[HOST ]TAG: MESSAGE`, the message an rmxsmtpd line with or without its
-/// `PROGRAM: pid PID: ` prefix. The tag does not matter.
-fn tagged(rest: &[u8]) -> Option<Logged<'_>> {
-    let space = rest.iter().position(|&b| b == b' ')?;
-    let message = if space > 1 && rest[space - 1] == b':' {
-        &rest[space + 1..]
-    } else {
-        let after_host = &rest[space + 1..];
-        let space = after_host.iter().position(|&b| b == b' ')?;
-        if space < 2 || after_host[space - 1] != b':' {
-            return None;
+/// `[HOST ][FACILITY.LEVEL ]TAG: MESSAGE` (busybox syslogd writes the
+/// facility and level after the host), the message an rmxsmtpd line with or
+/// without its `PROGRAM: pid PID: ` prefix. The tag does not matter: it is
+/// the first of the first three words that ends with a colon.
+fn tagged(mut rest: &[u8]) -> Option<Logged<'_>> {
+    for _ in 0..3 {
+        let (word, after) = word(rest)?;
+        if word.len() > 1 && word.ends_with(b":") {
+            return program_line(after).or_else(|| verdict(after));
         }
-        &after_host[space + 1..]
-    };
-    program_line(message).or_else(|| verdict(message))
+        rest = after;
+    }
+    None
 }
 
 /// `PROGRAM: pid PID: ` and a verdict; PROGRAM is rmxsmtpd or rmxpolicyd.
@@ -351,10 +369,32 @@ fn word(rest: &[u8]) -> Option<(&[u8], &[u8])> {
     (space > 0).then(|| (&rest[..space], &rest[space + 1..]))
 }
 
-/// `ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`
+/// Whether `text` holds a `PROGRAM: pid PID: ` of its own: two lines
+/// written into each other. Found from its colons, which most lines have
+/// none or few of (memchr(3) passes over the rest at once).
+fn holds_a_line(text: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(at) = sys::memchr(&text[from..], b':') {
+        let (before, after) = text.split_at(from + at);
+        from += at + 1;
+        let Some(after) = after.strip_prefix(words::PID.as_bytes()) else {
+            continue;
+        };
+        let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0
+            && after[digits..].starts_with(words::AFTER_PID.as_bytes())
+            && PROGRAMS.iter().any(|p| before.ends_with(p.as_bytes()))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `ADDRESS RESULT NAME ACTION[ (WHY)][; NOTE]...`, and no other line inside.
 pub fn verdict(line: &[u8]) -> Option<Logged<'_>> {
     // rmxsmtpd writes printable ASCII only.
-    if !line.iter().fold(true, |ok, &b| ok & (b < 0x80)) {
+    if !line.iter().fold(true, |ok, &b| ok & (b < 0x80)) || holds_a_line(line) {
         return None;
     }
     let (address, rest) = word(line)?;
@@ -516,9 +556,19 @@ mod tests {
             format!("2026-11-30T20:11:08+01:00 mx tag[1]: {line}"),
             "<22>1 2026-11-30T19:11:08.003Z mx rmxsmtpd 4242 - - 198.51.100.5 none - accept".to_string(),
             "<22>1 2026-11-30T14:11:08-05:00 mx rmxsmtpd 4242 - [a@1 b=\"x]\\\"\"][c@2] \u{feff}198.51.100.5 none - accept".to_string(),
+            // rsyslog's RFC 5424 file format: syslog(3)'s space kept.
+            "<22>1 2026-11-30T19:11:08.003+00:00 mx rmxsmtpd 4242 - -  198.51.100.5 none - accept".to_string(),
         ] {
             assert_eq!(read(&stamped).and_then(|d| d.time), Some(t), "{stamped}");
         }
+        // busybox syslogd: the facility and level after the host (the time
+        // is local: TZ's, tests/rmxreport checks it).
+        let busybox = "Nov 30 19:11:08 mx mail.info rmxsmtpd[4242]: 198.51.100.5 none - accept";
+        let d = read(busybox).unwrap();
+        assert_eq!(
+            (d.client, d.outcome),
+            (Some(MAPPED | 0xc6336405), Outcome::NoList)
+        );
         let dash = read("<22>1 - mx rmxsmtpd 4242 - - 198.51.100.5 none - accept").unwrap();
         assert_eq!(dash.time, None);
     }

@@ -28,9 +28,13 @@ pub struct Counter<W: Write> {
     pub tally: Tally,
     pub skipped: Skipped,
     clock: Clock,
-    unread: Option<W>,
+    /// Where the skipped lines go, under `-u`.
+    pub unread: Option<W>,
     /// The first error writing the `-u` file.
     pub unread_error: Option<std::io::Error>,
+    /// The last line written to the `-u` file ended its input without a
+    /// newline: the next line kept starts with one.
+    unended: bool,
     /// Decisions read and not yet counted.
     batch: Batch,
     /// Where a full batch goes while [`Counter::read_piped`] runs.
@@ -113,6 +117,7 @@ impl<W: Write> Counter<W> {
             clock,
             unread,
             unread_error: None,
+            unended: false,
             batch: Batch::default(),
             pipe: None,
         }
@@ -167,6 +172,16 @@ impl<W: Write> Counter<W> {
         }
     }
 
+    /// The first bytes of a skipped line to the `-u` file: after a file's
+    /// last line that had no newline, a newline first, so that the two
+    /// lines stay apart there as they were in the log.
+    fn keep_start(&mut self, bytes: &[u8]) {
+        if mem::take(&mut self.unended) {
+            self.keep(b"\n");
+        }
+        self.keep(bytes);
+    }
+
     /// Flushes the `-u` file.
     pub fn finish(&mut self) {
         if let Some(out) = &mut self.unread
@@ -182,24 +197,35 @@ impl<W: Write> Counter<W> {
     fn take(&mut self, line: Line) {
         match line {
             Line::Whole { text, newline } => {
-                if let Some(d) = line::parse(text, &mut self.clock) {
-                    self.batch.push(&d);
-                    if self.batch.pending.len() == BATCH || self.batch.names.len() >= BATCH_NAMES {
-                        self.flush();
+                match line::parse(text, &mut self.clock) {
+                    Some(d) if d.time.is_none_or(|t| self.clock.possible(t)) => {
+                        self.batch.push(&d);
+                        if self.batch.pending.len() == BATCH
+                            || self.batch.names.len() >= BATCH_NAMES
+                        {
+                            self.flush();
+                        }
+                        return;
                     }
-                    return;
+                    Some(_) => self.skipped.impossible_time += 1,
+                    None => {}
                 }
                 self.skipped.lines += 1;
-                self.keep(text);
+                self.keep_start(text);
                 if newline {
                     self.keep(b"\n");
+                } else {
+                    self.unended = true;
                 }
             }
             Line::Piece { bytes, last } => {
-                self.keep(bytes);
+                // Only a line's end sets `unended`: a newline comes before
+                // its first piece alone.
+                self.keep_start(bytes);
                 if last {
                     self.skipped.lines += 1;
                     self.skipped.too_long += 1;
+                    self.unended = !bytes.ends_with(b"\n");
                 }
             }
         }
@@ -260,11 +286,9 @@ mod tests {
     /// The report, text and JSON, of `log`, counted in a second thread or
     /// not, with the lines `-u` writes.
     fn report(log: &[u8], piped: bool, scope: Scope) -> (String, String, Vec<u8>) {
-        let mut counter = Counter::new(
-            Tally::new(scope),
-            Clock::new(1_796_083_200),
-            Some(Vec::new()),
-        );
+        // The run after the last line's day.
+        let now = 1_790_000_000 + 100 * 86_400;
+        let mut counter = Counter::new(Tally::new(scope), Clock::new(now), Some(Vec::new()));
         if piped {
             counter.read_piped(log).unwrap();
         } else {

@@ -2,10 +2,11 @@
 //! figure with a line saying what it means) and as one JSON object whose
 //! names do not change: totals, adoption, what-if, networks, days, skipped.
 
-use std::cmp::Reverse;
+use std::borrow::Cow;
+use std::cmp::{Ordering, Reverse};
 use std::fmt::Write;
 
-use super::tally::{Day, NetworkCounts, PUBLISHED, Tally};
+use super::tally::{ANSWERED, Day, NetworkCounts, PUBLISHED, Tally};
 use crate::date::{Date, timestamp};
 use crate::log::Action;
 use crate::verdict::Outcome;
@@ -17,6 +18,15 @@ pub struct Skipped {
     pub lines: u64,
     /// Of them, lines longer than the reader keeps.
     pub too_long: u64,
+    /// Of them, verdict lines stamped before 2000-01-01 or more than a day
+    /// after the run.
+    pub impossible_time: u64,
+}
+
+/// A network and what the report calls it.
+struct Named<'a> {
+    name: Cow<'a, str>,
+    counts: &'a NetworkCounts,
 }
 
 /// The figures, sorted and cut to `top`, ready for either form.
@@ -24,8 +34,9 @@ pub struct Report<'a> {
     tally: &'a Tally,
     skipped: Skipped,
     top: usize,
-    networks: Vec<&'a NetworkCounts>,
-    whatif: Vec<&'a NetworkCounts>,
+    networks: Vec<Named<'a>>,
+    /// Of `networks`, by place, those in the what-if.
+    whatif: Vec<usize>,
     days: Vec<(Date, Day)>,
 }
 
@@ -38,30 +49,30 @@ struct Adoption {
 
 impl<'a> Report<'a> {
     pub fn new(tally: &'a Tally, skipped: Skipped, top: usize) -> Report<'a> {
-        let mut networks: Vec<&NetworkCounts> = tally.networks().iter().collect();
-        networks.sort_unstable_by(|a, b| {
-            (Reverse(a.decisions), Reverse(a.addresses), &a.text).cmp(&(
-                Reverse(b.decisions),
-                Reverse(b.addresses),
-                &b.text,
-            ))
-        });
-        let mut whatif: Vec<&NetworkCounts> = tally
-            .networks()
-            .iter()
-            .filter(|n| n.whatif_decisions > 0)
+        let names = tally.network_names();
+        let mut networks: Vec<Named> = names
+            .into_iter()
+            .zip(tally.networks())
+            .map(|(name, counts)| Named { name, counts })
             .collect();
-        whatif.sort_unstable_by(|a, b| {
-            (
-                Reverse(a.whatif_decisions),
-                Reverse(a.whatif_addresses),
-                &a.text,
-            )
-                .cmp(&(
-                    Reverse(b.whatif_decisions),
-                    Reverse(b.whatif_addresses),
-                    &b.text,
-                ))
+        biggest_first(&mut networks, top, |a, b| {
+            let key = |n: &Named| (Reverse(n.counts.decisions), Reverse(n.counts.addresses));
+            (key(a), &a.name).cmp(&(key(b), &b.name))
+        });
+        let mut whatif: Vec<usize> = (0..networks.len())
+            .filter(|&i| networks[i].counts.whatif_decisions > 0)
+            .collect();
+        biggest_first(&mut whatif, top, |&a, &b| {
+            let key = |i: usize| {
+                let n = &networks[i];
+                let c = n.counts;
+                (
+                    Reverse(c.whatif_decisions),
+                    Reverse(c.whatif_addresses),
+                    &n.name,
+                )
+            };
+            key(a).cmp(&key(b))
         });
         let mut days = Vec::new();
         if let (Some(&first), Some(&last)) = (tally.days.keys().min(), tally.days.keys().max()) {
@@ -83,22 +94,15 @@ impl<'a> Report<'a> {
 
     fn adoption(&self) -> Adoption {
         let g = &self.tally.grid;
-        let published = g.of(&PUBLISHED);
-        let published_networks = self
-            .networks
-            .iter()
-            .filter(|n| PUBLISHED.iter().any(|&o| n.by_outcome[o] > 0))
-            .count() as u64;
-        let unpublished = self
-            .networks
-            .iter()
-            .filter(|n| n.by_outcome[Outcome::NoList] > 0)
-            .count() as u64;
+        let count = |outcomes: &[Outcome]| {
+            let networks = self.networks.iter();
+            networks.filter(|n| n.counts.has(outcomes)).count() as u64
+        };
         Adoption {
-            answered: published + g[Outcome::NoList].sum(),
-            published,
-            networks: published_networks + unpublished,
-            published_networks,
+            answered: g.of(&ANSWERED),
+            published: g.of(&PUBLISHED),
+            networks: count(&ANSWERED),
+            published_networks: count(&PUBLISHED),
         }
     }
 
@@ -116,7 +120,9 @@ impl<'a> Report<'a> {
             "{:>10} {:>10}  {:<10} action",
             "decisions", "addresses", "result"
         );
+        let mut split = false;
         for o in Outcome::ALL {
+            let mut rows = 0;
             for a in Action::ALL {
                 let n = t.grid[o][a];
                 if n > 0 {
@@ -131,7 +137,18 @@ impl<'a> Report<'a> {
                         t.addresses_with(o, a),
                         o.as_str()
                     );
+                    rows += 1;
                 }
+            }
+            if rows > 1 {
+                let _ = writeln!(
+                    w,
+                    "{:>10} {:>10}  {:<10} total",
+                    t.grid[o].sum(),
+                    t.addresses_of(o),
+                    o.as_str()
+                );
+                split = true;
             }
         }
         let _ = writeln!(w, "{:>10} {:>10}  all", self.decisions(), t.address_count());
@@ -147,6 +164,12 @@ impl<'a> Report<'a> {
             w,
             "  refuse: refused for real; would refuse: accepted under -n, refused without it"
         );
+        if split {
+            let _ = writeln!(
+                w,
+                "  total: a result's decisions and distinct addresses over all its actions"
+            );
+        }
         if t.undated > 0 {
             let _ = writeln!(
                 w,
@@ -202,17 +225,28 @@ impl<'a> Report<'a> {
             w,
             "  share: of the answered decisions (networks) of the day, those with a list"
         );
+        if a.answered > 0 && t.grid[Outcome::Pass].sum() == 0 {
+            let _ = writeln!(
+                w,
+                "  note: no pass line at all: the log was probably written under -q, which logs\n  \
+                 refusals and errors only; the accepted clients, every pass among them, are\n  \
+                 left out, and these shares are not shares of the mail"
+            );
+        }
 
         let _ = writeln!(w, "\nWhat if");
         match t.scope.cutoff {
             None => {
-                let _ = writeln!(w, "  under -s, every none decision refused:");
+                let _ = writeln!(
+                    w,
+                    "  every none decision, as rmxsmtpd -s would have refused it:"
+                );
             }
             Some(day) => {
                 let _ = writeln!(
                     w,
-                    "  under -d {}, none decisions from that day on refused:",
-                    day
+                    "  with -c {day}, the none decisions from that day on, as rmxsmtpd -d {day}\n  \
+                     would have refused them:"
                 );
             }
         }
@@ -224,11 +258,12 @@ impl<'a> Report<'a> {
             self.whatif.len()
         );
         let _ = writeln!(w, "{:>10} {:>10}  network", "decisions", "addresses");
-        for n in self.whatif.iter().take(self.top) {
+        for &i in self.whatif.iter().take(self.top) {
+            let Named { name, counts: n } = &self.networks[i];
             let _ = writeln!(
                 w,
-                "{:>10} {:>10}  {}",
-                n.whatif_decisions, n.whatif_addresses, n.text
+                "{:>10} {:>10}  {name}",
+                n.whatif_decisions, n.whatif_addresses
             );
         }
         more(w, self.whatif.len(), self.top);
@@ -236,7 +271,7 @@ impl<'a> Report<'a> {
         let _ = writeln!(w, "\nNetworks");
         let _ = writeln!(
             w,
-            "{:>10}  networks: list names (pass, fail, temperror), else client blocks",
+            "{:>10}  networks: by the name of their list (pass, fail), else by their block",
             self.networks.len()
         );
         let _ = writeln!(
@@ -244,7 +279,7 @@ impl<'a> Report<'a> {
             "{:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8}  {:<20} {:<20} network",
             "decisions", "addresses", "pass", "fail", "none", "temperror", "skip", "first", "last"
         );
-        for n in self.networks.iter().take(self.top) {
+        for Named { name, counts: n } in self.networks.iter().take(self.top) {
             let o = n.by_outcome;
             let _ = writeln!(
                 w,
@@ -258,7 +293,7 @@ impl<'a> Report<'a> {
                 o[Outcome::Skip],
                 n.first.map_or("-".into(), timestamp),
                 n.last.map_or("-".into(), timestamp),
-                n.text
+                name
             );
         }
         more(w, self.networks.len(), self.top);
@@ -298,7 +333,27 @@ impl<'a> Report<'a> {
             self.skipped.too_long,
             super::input::MAX_READ_LINE
         );
+        let _ = writeln!(
+            w,
+            "{:>10}  of them verdict lines stamped before 2000 or more than a day after now",
+            self.skipped.impossible_time
+        );
         o
+    }
+
+    /// A warning for stderr when `-c` names a day after the last day of
+    /// the lines counted: a what-if with nothing in it.
+    pub fn cutoff_warning(&self) -> Option<String> {
+        let cutoff = self.tally.scope.cutoff?;
+        match self.days.last() {
+            Some(&(last, _)) if last >= cutoff => None,
+            Some(&(last, _)) => Some(format!(
+                "warning: -c {cutoff} is after the last day read, {last}: the what-if is empty"
+            )),
+            None => Some(format!(
+                "warning: -c {cutoff}: no line counted carries a day: the what-if is empty"
+            )),
+        }
     }
 
     pub fn json(&self) -> String {
@@ -372,12 +427,13 @@ impl<'a> Report<'a> {
             t.whatif_addresses(),
             self.whatif.len()
         );
-        for (i, n) in self.whatif.iter().take(self.top).enumerate() {
+        for (i, &at) in self.whatif.iter().take(self.top).enumerate() {
+            let Named { name, counts: n } = &self.networks[at];
             let _ = write!(
                 w,
                 "{}{{\"network\":{},\"decisions\":{},\"addresses\":{}}}",
                 comma(i),
-                string(&n.text),
+                string(name),
                 n.whatif_decisions,
                 n.whatif_addresses
             );
@@ -387,7 +443,7 @@ impl<'a> Report<'a> {
             "]}},\"networks\":{{\"count\":{},\"top\":[",
             self.networks.len()
         );
-        for (i, n) in self.networks.iter().take(self.top).enumerate() {
+        for (i, Named { name, counts: n }) in self.networks.iter().take(self.top).enumerate() {
             let o = n.by_outcome;
             let when =
                 |t: Option<i64>| t.map_or("null".into(), |t| format!("\"{}\"", timestamp(t)));
@@ -395,7 +451,7 @@ impl<'a> Report<'a> {
                 w,
                 "{}{{\"network\":{},\"decisions\":{},\"addresses\":{},\"pass\":{},\"fail\":{},\"none\":{},\"temperror\":{},\"skip\":{},\"first\":{},\"last\":{}}}",
                 comma(i),
-                string(&n.text),
+                string(name),
                 n.decisions,
                 n.addresses,
                 o[Outcome::Pass],
@@ -418,11 +474,22 @@ impl<'a> Report<'a> {
         }
         let _ = writeln!(
             w,
-            "],\"skipped\":{{\"lines\":{},\"too_long\":{}}}}}",
-            self.skipped.lines, self.skipped.too_long
+            "],\"skipped\":{{\"lines\":{},\"too_long\":{},\"impossible_time\":{}}}}}",
+            self.skipped.lines, self.skipped.too_long, self.skipped.impossible_time
         );
         o
     }
+}
+
+/// Puts the first `top` of `items` in their place by `order`, the rest
+/// after them in any order: only the top of a list is shown, and sorting a
+/// hundred thousand networks to show ten was much of a run's last second.
+fn biggest_first<T>(items: &mut [T], top: usize, order: impl Fn(&T, &T) -> Ordering) {
+    if top < items.len() {
+        items.select_nth_unstable_by(top, &order);
+    }
+    let shown = top.min(items.len());
+    items[..shown].sort_unstable_by(order);
 }
 
 fn comma(i: usize) -> &'static str {
@@ -435,21 +502,34 @@ fn more(w: &mut String, len: usize, top: usize) {
     }
 }
 
+/// A share as a percentage to one place, `-` when there is nothing to
+/// divide: `>99.9%` and `<0.1%` where rounding would say all or none.
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    match rounded(part, whole, 1_000) {
+        None => "-".into(),
+        Some(n) if n == 1_000 && part < whole => ">99.9%".into(),
+        Some(0) if part > 0 => "<0.1%".into(),
+        Some(n) => format!("{}.{}%", n / 10, n % 10),
     }
 }
 
-/// A fraction to four places, or `null` when there is nothing to divide.
+/// A fraction to four places, or `null` when there is nothing to divide:
+/// `0.9999` and `0.0001` where rounding would say all or none.
 fn share(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "null".into()
-    } else {
-        format!("{:.4}", part as f64 / whole as f64)
+    match rounded(part, whole, 10_000) {
+        None => "null".into(),
+        Some(n) => {
+            let n = if part < whole { n.min(9_999) } else { n };
+            let n = if part > 0 { n.max(1) } else { n };
+            format!("{}.{:04}", n / 10_000, n % 10_000)
+        }
     }
+}
+
+/// `part / whole` in `scale`ths, rounded half up; `None` for a zero whole.
+fn rounded(part: u64, whole: u64, scale: u128) -> Option<u128> {
+    let (part, whole) = (u128::from(part), u128::from(whole));
+    (whole > 0).then(|| (part * scale * 2 + whole) / (whole * 2))
 }
 
 /// A JSON string; names in the log are printable ASCII, but say anything
@@ -469,4 +549,35 @@ fn string(text: &str) -> String {
     }
     o.push('"');
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_top_of_a_list_is_the_top_of_it_sorted() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % 50
+        };
+        for len in [0, 1, 2, 10, 100, 1000] {
+            let items: Vec<u64> = (0..len).map(|_| next()).collect();
+            let mut sorted = items.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            for top in [0, 1, 3, 10, len, len + 5] {
+                let mut got = items.clone();
+                biggest_first(&mut got, top, |a, b| b.cmp(a));
+                let shown = top.min(len);
+                assert_eq!(got[..shown], sorted[..shown], "{len} {top}");
+                got.sort_unstable();
+                let mut all = items.clone();
+                all.sort_unstable();
+                assert_eq!(got, all, "the rest is kept");
+            }
+        }
+    }
 }

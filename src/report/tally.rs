@@ -1,9 +1,12 @@
 //! The figures of rmxreport(1), counted one decision at a time: memory
-//! grows with distinct networks, addresses and days, never with lines.
+//! grows with distinct networks, addresses and days, never with lines. A
+//! network is one whatever its lines call it: a client's block and the
+//! reverse name of the same range are one network.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::{Index, IndexMut};
 
 use super::line::{Address, Logged, is_v4};
@@ -36,6 +39,10 @@ impl Hasher for Fast {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
     }
 
+    fn write_u8(&mut self, byte: u8) {
+        self.write_u64(byte as u64);
+    }
+
     fn write_u32(&mut self, word: u32) {
         self.write_u64(word as u64);
     }
@@ -59,7 +66,6 @@ impl Hasher for Fast {
 }
 
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fast>>;
-type Set<K> = HashSet<K, BuildHasherDefault<Fast>>;
 
 /// What to count.
 #[derive(Clone, Copy, Debug)]
@@ -154,7 +160,10 @@ impl Grid {
 
 /// The counts of one network: a list name, or a client's CIDR block.
 pub struct NetworkCounts {
+    /// The name a line gave it (a list's), else its block as CIDR.
     pub text: Box<str>,
+    /// Whether `text` is a name from a line.
+    named: bool,
     /// The start of the name, so that most lines compare it without
     /// reaching `text` (another cache miss).
     head: [u8; HEAD],
@@ -165,19 +174,60 @@ pub struct NetworkCounts {
     pub whatif_addresses: u64,
     pub first: Option<i64>,
     pub last: Option<i64>,
-    /// The answered days it was counted on, as bits from `day_base`; other
-    /// days go to `Tally::network_days`.
+    /// The answered days it was counted on, and of them those it was
+    /// counted with a list (`pass`, `fail`), as bits from `day_base`, its
+    /// first answered day; days past the 64 bits go to `Tally::far_days`.
     day_base: i64,
     day_bits: u64,
+    published_bits: u64,
+}
+
+/// Days as bits, one for each day from the first word that holds one to
+/// the last: a network's days past the 64 it keeps in place.
+#[derive(Default)]
+struct DayBits {
+    /// The first word's days: from `base * 64`.
+    base: i64,
+    words: Vec<u64>,
+}
+
+impl DayBits {
+    /// Marks `day`: whether it was not marked before.
+    fn mark(&mut self, day: i64) -> bool {
+        let word = day.div_euclid(64);
+        if self.words.is_empty() {
+            self.base = word;
+        }
+        if word < self.base {
+            let before = (self.base - word) as usize;
+            self.words.splice(0..0, std::iter::repeat_n(0, before));
+            self.base = word;
+        }
+        let at = (word - self.base) as usize;
+        if at >= self.words.len() {
+            self.words.resize(at + 1, 0);
+        }
+        let bit = 1 << day.rem_euclid(64);
+        let new = self.words[at] & bit == 0;
+        self.words[at] |= bit;
+        new
+    }
+}
+
+/// A network's answered days past its first 64, and those with a list.
+#[derive(Default)]
+struct FarDays {
+    answered: DayBits,
+    published: DayBits,
 }
 
 #[derive(Clone, Copy, Default)]
 pub struct Day {
     pub grid: Grid,
-    /// Distinct networks with a list (`pass`, `fail`) that day, and without
-    /// (`none`).
+    /// Distinct networks answered (`pass`, `fail`, `none`) that day, and of
+    /// them those with a list (`pass`, `fail`).
+    pub networks: u64,
     pub published_networks: u64,
-    pub unpublished_networks: u64,
 }
 
 /// The results that say whether a network publishes a list.
@@ -208,8 +258,7 @@ impl Day {
     pub fn adoption(&self) -> (u64, u64, u64) {
         let answered = self.grid.of(&ANSWERED);
         let published = self.grid.of(&PUBLISHED);
-        let networks = self.published_networks + self.unpublished_networks;
-        (answered, published, networks)
+        (answered, published, self.networks)
     }
 }
 
@@ -268,17 +317,27 @@ impl Default for Seen {
 
 impl Seen {
     /// The bits of (network `id`, this address), when they are kept here:
-    /// `id` is the address's block, or its first list.
+    /// `id` is the address's block, or its first list. A list of the
+    /// block's own range is the block: one network, its bits the block's.
     fn pair(&mut self, id: u32, named: bool) -> Option<&mut u8> {
-        let (network, pair) = if named {
-            (&mut self.list, &mut self.list_pair)
+        let slot = if named {
+            &mut self.list
         } else {
-            (&mut self.block, &mut self.block_pair)
+            &mut self.block
         };
-        if *network == NO_NETWORK {
-            *network = id;
+        if *slot == NO_NETWORK {
+            *slot = id;
+            if self.list == self.block {
+                self.block_pair |= self.list_pair;
+            }
         }
-        (*network == id).then_some(pair)
+        if self.block == id {
+            Some(&mut self.block_pair)
+        } else if self.list == id {
+            Some(&mut self.list_pair)
+        } else {
+            None
+        }
     }
 }
 
@@ -290,12 +349,17 @@ fn named(d: &Logged) -> bool {
     ) && d.name.is_some()
 }
 
+/// A network's range: its first address and prefix length, an IPv4 range
+/// as its IPv4-mapped IPv6 prefix (`198.51.100.0/24` is `::ffff:198.51.100.0/120`).
+type Range = (Address, u8);
+
 /// The networks, and how to find one from a name or a block.
 #[derive(Default)]
 struct Networks {
     list: Vec<NetworkCounts>,
     by_name: Map<Box<[u8]>, u32>,
-    by_block: Map<Address, u32>,
+    /// Blocks, and the ranges of reverse names.
+    by_range: Map<Range, u32>,
 }
 
 pub struct Tally {
@@ -314,8 +378,8 @@ pub struct Tally {
     /// The (network, address) pairs beyond an address's first network.
     pairs: Map<(u32, Address), u8>,
     pub days: Map<Date, Day>,
-    /// (network, day) pairs outside a network's 64 days of bits.
-    network_days: Set<(u32, Date)>,
+    /// The days of the networks seen on days past their first 64.
+    far_days: Map<u32, FarDays>,
 }
 
 impl Tally {
@@ -331,12 +395,37 @@ impl Tally {
             networks: Networks::default(),
             pairs: Map::default(),
             days: Map::default(),
-            network_days: Set::default(),
+            far_days: Map::default(),
         }
     }
 
     pub fn networks(&self) -> &[NetworkCounts] {
         &self.networks.list
+    }
+
+    /// What the report calls each network, in the order of [`networks`]:
+    /// a network counted with a list (`pass`, `fail`) by the list's name;
+    /// any other by its block (`203.0.113.0/24`), whatever name its
+    /// `temperror` lines gave it, so that the name says what the network
+    /// is and not which errors it met; a name that is no reverse name as
+    /// it is.
+    ///
+    /// [`networks`]: Tally::networks
+    pub fn network_names(&self) -> Vec<Cow<'_, str>> {
+        let list = &self.networks.list;
+        let mut names: Vec<Cow<str>> = list.iter().map(|n| Cow::Borrowed(&*n.text)).collect();
+        for (&(address, len), &id) in &self.networks.by_range {
+            let network = &list[id as usize];
+            if network.named && !network.has(&PUBLISHED) {
+                let ip = Ipv6Addr::from(address);
+                let block = match ip.to_ipv4_mapped() {
+                    Some(v4) if len >= 96 => Network::new(IpAddr::V4(v4), len - 96),
+                    _ => Network::new(IpAddr::V6(ip), len),
+                };
+                names[id as usize] = Cow::Owned(block.to_string());
+            }
+        }
+        names
     }
 
     /// Reads what counting these decisions (at most WARM) will read: their
@@ -425,30 +514,38 @@ impl Tally {
         let Some(day) = day.filter(|_| d.outcome.answered()) else {
             return;
         };
-        let new_day = !self.network_day(id, day);
-        if new_day {
+        let (new, new_published) = self.network_day(id, day, d.outcome != Outcome::NoList);
+        if new || new_published {
             let entry = self.days.get_mut(&day).expect("counted above");
-            if d.outcome == Outcome::NoList {
-                entry.unpublished_networks += 1;
-            } else {
-                entry.published_networks += 1;
-            }
+            entry.networks += new as u64;
+            entry.published_networks += new_published as u64;
         }
     }
 
-    /// Marks a network counted on an answered day; whether it already was.
-    fn network_day(&mut self, id: u32, day: Date) -> bool {
+    /// Marks a network counted on an answered day, with a list or not:
+    /// whether it is the network's first answer that day, and its first
+    /// with a list.
+    fn network_day(&mut self, id: u32, day: Date, published: bool) -> (bool, bool) {
         let network = &mut self.networks.list[id as usize];
         if network.day_base == i64::MIN {
             network.day_base = day.days();
         }
         match day.days().checked_sub(network.day_base) {
             Some(offset @ 0..=63) => {
-                let known = network.day_bits & 1 << offset != 0;
-                network.day_bits |= 1 << offset;
-                known
+                let bit = 1 << offset;
+                let new = network.day_bits & bit == 0;
+                let new_published = published && network.published_bits & bit == 0;
+                network.day_bits |= bit;
+                if published {
+                    network.published_bits |= bit;
+                }
+                (new, new_published)
             }
-            _ => !self.network_days.insert((id, day)),
+            _ => {
+                let far = self.far_days.entry(id).or_default();
+                let new = far.answered.mark(day.days());
+                (new, published && far.published.mark(day.days()))
+            }
         }
     }
 
@@ -502,47 +599,95 @@ impl Networks {
             Some(v4) if is_v4(client) => Network::new(IpAddr::V4(v4), scope.v4_len),
             _ => Network::new(IpAddr::V6(ip), scope.v6_len),
         };
-        // An IPv4 block keeps its ::ffff:0:0/96 prefix: no IPv6 block is
-        // the same number.
-        let block = match network.address {
-            IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
-            IpAddr::V6(v6) => u128::from(v6),
+        let range = match network.address {
+            IpAddr::V4(v4) => (u128::from(v4.to_ipv6_mapped()), 96 + network.len),
+            IpAddr::V6(v6) => (u128::from(v6), network.len),
         };
-        self.block(block, || network.to_string())
+        if let Some(&id) = self.by_range.get(&range) {
+            return id;
+        }
+        let id = self.add(network.to_string().into(), false);
+        self.by_range.insert(range, id);
+        id
     }
 
-    /// The network of a list's name, added if new.
+    /// The network of a list's name, added if new: the network of the
+    /// same range when the name is a reverse name, and then called by it.
     fn named(&mut self, name: &[u8]) -> u32 {
         if let Some(&id) = self.by_name.get(name) {
             return id;
         }
-        let next = self.list.len() as u32;
-        self.by_name.insert(name.into(), next);
-        let text = String::from_utf8_lossy(name).into();
-        self.list.push(NetworkCounts::new(text));
-        next
+        let text: Box<str> = String::from_utf8_lossy(name).into();
+        let range = reverse_range(name);
+        let id = match range.and_then(|range| self.by_range.get(&range)) {
+            Some(&id) => {
+                let network = &mut self.list[id as usize];
+                if !network.named {
+                    network.call(text, true);
+                }
+                id
+            }
+            None => self.add(text, true),
+        };
+        if let Some(range) = range {
+            self.by_range.entry(range).or_insert(id);
+        }
+        self.by_name.insert(name.into(), id);
+        id
     }
 
-    /// The network of a block, added (with the text `text` makes) if new.
-    fn block(&mut self, block: Address, text: impl FnOnce() -> String) -> u32 {
-        if let Some(&id) = self.by_block.get(&block) {
-            return id;
-        }
-        let next = self.list.len() as u32;
-        self.by_block.insert(block, next);
-        self.list.push(NetworkCounts::new(text().into()));
-        next
+    fn add(&mut self, text: Box<str>, named: bool) -> u32 {
+        let id = self.list.len() as u32;
+        let mut network = NetworkCounts::default();
+        network.call(text, named);
+        self.list.push(network);
+        id
     }
 }
 
-impl NetworkCounts {
-    fn new(text: Box<str>) -> NetworkCounts {
-        let mut head = [0; HEAD];
-        let len = text.len().min(HEAD);
-        head[..len].copy_from_slice(&text.as_bytes()[..len]);
+/// The range a reverse name stands for, as rmxsmtpd asks them: whole
+/// octets under `in-addr.arpa` (`100.51.198.in-addr.arpa`), nibbles under
+/// `ip6.arpa`, in any case. Any other name stands for no range.
+fn reverse_range(name: &[u8]) -> Option<Range> {
+    let under = |suffix: &[u8]| {
+        let at = name.len().checked_sub(suffix.len())?;
+        (at > 0 && name[at..].eq_ignore_ascii_case(suffix)).then(|| &name[..at])
+    };
+    if let Some(labels) = under(b".in-addr.arpa") {
+        let mut octets = [0u8; 4];
+        let mut count = 0;
+        for label in labels.rsplit(|&b| b == b'.') {
+            // Decimal, as rmxsmtpd writes it: no sign, no leading zero.
+            let octet = std::str::from_utf8(label).ok()?;
+            let digits = label.iter().all(u8::is_ascii_digit);
+            let canonical = digits && (!octet.starts_with('0') || octet == "0");
+            *octets.get_mut(count)? = octet.parse().ok().filter(|_| canonical)?;
+            count += 1;
+        }
+        let address = Ipv4Addr::from(octets).to_ipv6_mapped();
+        return Some((u128::from(address), 96 + 8 * count as u8));
+    }
+    let labels = under(b".ip6.arpa")?;
+    let mut address = 0u128;
+    let mut count = 0u32;
+    for label in labels.rsplit(|&b| b == b'.') {
+        let [digit] = label else { return None };
+        let nibble = (*digit as char).to_digit(16)?;
+        if count == 32 {
+            return None;
+        }
+        address |= u128::from(nibble) << (124 - 4 * count);
+        count += 1;
+    }
+    Some((address, 4 * count as u8))
+}
+
+impl Default for NetworkCounts {
+    fn default() -> NetworkCounts {
         NetworkCounts {
-            text,
-            head,
+            text: Box::default(),
+            named: false,
+            head: [0; HEAD],
             decisions: 0,
             by_outcome: ByOutcome::default(),
             addresses: 0,
@@ -552,6 +697,65 @@ impl NetworkCounts {
             last: None,
             day_base: i64::MIN,
             day_bits: 0,
+            published_bits: 0,
+        }
+    }
+}
+
+impl NetworkCounts {
+    /// Gives the network its text, a name from a line or not.
+    fn call(&mut self, text: Box<str>, named: bool) {
+        self.head = [0; HEAD];
+        let len = text.len().min(HEAD);
+        self.head[..len].copy_from_slice(&text.as_bytes()[..len]);
+        self.text = text;
+        self.named = named;
+    }
+
+    /// Whether it was counted with a result.
+    pub fn has(&self, outcomes: &[Outcome]) -> bool {
+        outcomes.iter().any(|&o| self.by_outcome[o] > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(name: &str) -> Option<(String, u8)> {
+        reverse_range(name.as_bytes())
+            .map(|(address, len)| (Ipv6Addr::from(address).to_string(), len))
+    }
+
+    #[test]
+    fn reverse_names_stand_for_their_range() {
+        let v4 = |text: &str, len| Some((format!("::ffff:{text}"), len));
+        assert_eq!(range("100.51.198.in-addr.arpa"), v4("198.51.100.0", 120));
+        assert_eq!(range("51.198.IN-ADDR.ARPA"), v4("198.51.0.0", 112));
+        assert_eq!(range("7.0.113.203.in-addr.arpa"), v4("203.113.0.7", 128));
+        assert_eq!(range("0.in-addr.arpa"), v4("0.0.0.0", 104));
+        assert_eq!(
+            range("1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"),
+            Some(("2001:db8:1::".to_string(), 48))
+        );
+        let full = "1.".repeat(32) + "ip6.arpa";
+        assert_eq!(range(&full).map(|r| r.1), Some(128));
+        for other in [
+            "in-addr.arpa",
+            ".in-addr.arpa",
+            "1.2.3.4.5.in-addr.arpa",
+            "256.0.in-addr.arpa",
+            "01.0.in-addr.arpa",
+            "+1.0.in-addr.arpa",
+            "a.0.in-addr.arpa",
+            "1..0.in-addr.arpa",
+            "0/25.100.51.198.in-addr.arpa",
+            &("1.".repeat(33) + "ip6.arpa"),
+            "10.0.ip6.arpa",
+            "g.ip6.arpa",
+            "mx.example.net",
+        ] {
+            assert_eq!(range(other), None, "{other}");
         }
     }
 }

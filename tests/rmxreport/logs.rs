@@ -2,7 +2,9 @@
 //! known traffic from swaks (listed, unlisted, no list, a null MX, a dead
 //! resolver, a dry run), its log written by multilog (daemontools) and by
 //! svlogd (runit) at once, both rotating. The report must count exactly
-//! the traffic sent.
+//! the traffic sent. Then multilog rotating while rmxreport reads its
+//! directory, deleting its oldest file, and rotating live beside it; and
+//! the log of the real rmxsmtpd under `-q`.
 //!
 //! A missing peer skips the test with a line that says what to install;
 //! under CI=true it fails instead.
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 use crate::support::json::{At, Value};
 use crate::support::responder::{Responder, Zone};
 use crate::support::skip::need;
-use crate::support::temp::free_port;
+use crate::support::temp::{TempDir, free_port};
 
 const RMXSMTPD: &str = env!("CARGO_BIN_EXE_rmxsmtpd");
 const RMXREPORT: &str = env!("CARGO_BIN_EXE_rmxreport");
@@ -46,8 +48,9 @@ fn ready() -> bool {
     .fold(true, |all, (program, package)| need(program, package) & all)
 }
 
-/// A child of the test, stopped by its PID when dropped.
-struct Server(Child);
+/// A child of the test, stopped by SIGTERM and waited for when dropped: a
+/// log writer or syslog daemon writes out what it holds before it exits.
+pub struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -56,12 +59,20 @@ impl Drop for Server {
             // SAFETY: kill(2) on our own child, not yet reaped.
             unsafe { libc::kill(pid, libc::SIGTERM) };
         }
-        let _ = self.0.wait();
+        // One that does not end (multilog pausing on a directory that a
+        // failing test has removed) is killed.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.0.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.0.kill();
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
 /// The time now, as rmxreport writes a time (`date` formats it).
-fn utc_now() -> String {
+pub fn utc_now() -> String {
     let out = Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
@@ -206,6 +217,7 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         (dry_port, "127.0.0.10", 3),  // fail, dry run: would refuse
         (dry_port, "127.0.1.7", 2),   // none, dry run: accepted
         (deaf_port, "127.0.3.3", 3),  // temperror: the resolver is dead
+        (real_port, "127.0.3.4", 2),  // none: the same network
     ];
     let senders: Vec<_> = traffic
         .iter()
@@ -276,30 +288,46 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         );
         assert_eq!(
             at(&format!("{r}.none.accept.decisions")),
-            5 + 4 + 2,
+            5 + 4 + 2 + 2,
             "{writer}"
         );
-        assert_eq!(at(&format!("{r}.none.addresses")), 3, "{writer}");
+        assert_eq!(at(&format!("{r}.none.addresses")), 4, "{writer}");
         assert_eq!(
             at(&format!("{r}.temperror.accept.decisions")),
             3 + 1,
             "{writer}"
         );
-        assert_eq!(at("totals.decisions"), 37 + 3, "{writer}");
-        assert_eq!(at("totals.addresses"), 8, "{writer}");
+        assert_eq!(at("totals.decisions"), 39 + 3, "{writer}");
+        assert_eq!(at("totals.addresses"), 9, "{writer}");
         assert_eq!(at("skipped.lines"), 0, "{writer}");
-        assert_eq!(at("adoption.answered"), 10 + 15 + 11, "{writer}");
+        assert_eq!(at("adoption.answered"), 10 + 15 + 13, "{writer}");
         assert_eq!(at("adoption.published"), 25, "{writer}");
-        assert_eq!(at("adoption.networks"), 3, "{writer}");
+        assert_eq!(at("adoption.networks"), 4, "{writer}");
         assert_eq!(at("adoption.published_networks"), 2, "{writer}");
-        assert_eq!(at("whatif.decisions"), 11, "{writer}");
-        assert_eq!(at("whatif.networks"), 1, "{writer}");
+        assert_eq!(at("whatif.decisions"), 13, "{writer}");
+        assert_eq!(at("whatif.networks"), 2, "{writer}");
         assert_eq!(got.text("whatif.top.0.network"), "127.0.1.0/24", "{writer}");
         assert_eq!(
             (at("whatif.top.0.decisions"), at("whatif.top.0.addresses")),
             (11, 3),
             "{writer}"
         );
+        // 127.0.3.0/24 has no list: its none lines and the temperror lines
+        // that name 3.0.127.in-addr.arpa are one network, one row.
+        assert_eq!(
+            got.text("networks.top.2.network"),
+            "127.0.3.0/24",
+            "{writer}"
+        );
+        assert_eq!(
+            (
+                at("networks.top.2.decisions"),
+                at("networks.top.2.addresses")
+            ),
+            (3 + 2, 2),
+            "{writer}"
+        );
+        assert_eq!(at("networks.top.2.temperror"), 3, "{writer}");
         assert_eq!(
             got.text("networks.top.0.network"),
             "0.0.127.in-addr.arpa",
@@ -325,7 +353,333 @@ fn multilog_and_svlogd_directories_count_exactly_the_traffic() {
         let days: u64 = (0..got.len("days"))
             .map(|i| at(&format!("days.{i}.decisions")))
             .sum();
-        assert_eq!(days, 40, "{writer}");
+        assert_eq!(days, 42, "{writer}");
     }
     fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---- Rotation while rmxreport reads -------------------------------------------
+
+/// A log directory that multilog writes, with these options after `t`.
+/// Dropped in this order: multilog's input closed, multilog waited for,
+/// then its directory removed.
+struct Multilog {
+    /// What [`log_line`] writes here, multilog reads.
+    log: std::os::fd::OwnedFd,
+    writer: Server,
+    dir: std::path::PathBuf,
+    /// Holds `dir`.
+    scratch: TempDir,
+}
+
+impl Multilog {
+    /// multilog started in a scratch directory named after `tag`; `None`
+    /// (and a skip) without it.
+    fn start(tag: &str, options: &[&str]) -> Option<Multilog> {
+        if !need("multilog", "daemontools") {
+            return None;
+        }
+        let scratch = TempDir::new(tag);
+        let dir = scratch.join("log");
+        let mut child = Command::new("multilog")
+            .arg("t")
+            .args(options)
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = child.stdin.take().unwrap().into();
+        Some(Multilog {
+            log,
+            writer: Server(child),
+            dir,
+            scratch,
+        })
+    }
+}
+
+/// One connection to the real rmxsmtpd, with `options` and only `env` (and
+/// PATH), exec'ing `true`: its log line into `log`.
+fn connection(log: &std::os::fd::OwnedFd, env: &[(&str, &str)], options: &[&str]) {
+    let status = Command::new(RMXSMTPD)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().copied())
+        .args(options)
+        .arg("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log.try_clone().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The real rmxsmtpd's line for one connection from `client`, a skip
+/// (`RMXSMTPD` empty, as tcprules sets it), into `log`.
+fn log_line(log: &std::os::fd::OwnedFd, client: &str) {
+    connection(log, &[("RMXSMTPD", ""), ("TCPREMOTEIP", client)], &[]);
+}
+
+/// The lines of connections from `clients` through multilog into `dir`'s
+/// `current`, which holds them all, and nothing else, on return.
+fn into_current(log: &std::os::fd::OwnedFd, dir: &Path, clients: &[String]) {
+    for client in clients {
+        log_line(log, client);
+    }
+    let current = dir.join("current");
+    wait_until("the lines in current", || {
+        lines_in(&current) == clients.len()
+    });
+}
+
+/// multilog rotates at once (SIGALRM): `current` becomes an `@*.s` file.
+fn rotate(multilog: &Server, dir: &Path) {
+    let before = rotated(dir).len();
+    // SAFETY: kill(2) on our own child, running.
+    unsafe { libc::kill(multilog.0.id() as libc::pid_t, libc::SIGALRM) };
+    wait_until("multilog rotating", || rotated(dir).len() > before);
+}
+
+/// The clients `first.1` to `first.N`.
+fn clients(first: &str, hosts: std::ops::RangeInclusive<u8>) -> Vec<String> {
+    hosts.map(|host| format!("{first}.{host}")).collect()
+}
+
+/// The whole lines of a file (or none if it has gone).
+fn lines_in(path: &Path) -> usize {
+    fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+}
+
+/// Waits until `what` holds, for at most ten seconds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited in vain: {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The rotated files of a log directory (none before multilog makes it).
+fn rotated(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('@'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether process `pid` is in read(2) on the file `path`: its main
+/// thread's system call, and the file its descriptor is.
+fn reading(pid: u32, path: &Path) -> bool {
+    let Ok(syscall) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+        return false;
+    };
+    let mut fields = syscall.split_whitespace();
+    let (Some(number), Some(fd)) = (fields.next(), fields.next()) else {
+        return false;
+    };
+    let fd = fd.trim_start_matches("0x");
+    number == libc::SYS_read.to_string()
+        && u32::from_str_radix(fd, 16)
+            .is_ok_and(|fd| fs::read_link(format!("/proc/{pid}/fd/{fd}")).is_ok_and(|p| p == path))
+}
+
+/// multilog renames `current` while rmxreport reads the directory: the
+/// lines of the `current` that rmxreport listed are all counted, not
+/// those of the new one. A rotated file that is a FIFO (sorted first)
+/// holds rmxreport between its listing and the rest, for as long as the
+/// test needs to make multilog rotate (SIGALRM).
+#[test]
+fn a_rotation_while_the_directory_is_read_loses_nothing() {
+    let Some(m) = Multilog::start("rmxreport-rotation", &["s999999", "n20"]) else {
+        return;
+    };
+    into_current(&m.log, &m.dir, &clients("198.51.100", 1..=5));
+    let fifo = m.dir.join("@400000000000000000000000.s");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let report = Command::new(RMXREPORT)
+        .arg("-j")
+        .arg(&m.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opens when rmxreport opens it to read.
+    let held = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    wait_until("rmxreport reading the FIFO", || reading(report.id(), &fifo));
+    rotate(&m.writer, &m.dir);
+    into_current(&m.log, &m.dir, &clients("203.0.113", 6..=8));
+    drop(held);
+    let out = report.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got.int("totals.decisions"), 5);
+    assert_eq!(got.int("totals.results.skip.accept.decisions"), 5);
+    assert_eq!(got.text("networks.top.0.network"), "198.51.100.0/24");
+}
+
+/// A rotated file that has gone by the time rmxreport opens it, as
+/// multilog deletes its oldest: a dangling `@*.s` link costs itself alone,
+/// with a warning; the rest of the directory, `current` included, is read.
+#[test]
+fn a_file_gone_from_a_log_directory_costs_itself_alone() {
+    let Some(m) = Multilog::start("rmxreport-gone", &["s999999", "n20"]) else {
+        return;
+    };
+    into_current(&m.log, &m.dir, &clients("198.51.100", 1..=4));
+    rotate(&m.writer, &m.dir);
+    into_current(&m.log, &m.dir, &clients("198.51.100", 5..=6));
+    let gone = m.dir.join("@400000000000000000000001.s");
+    std::os::unix::fs::symlink(m.scratch.join("deleted"), &gone).unwrap();
+    let out = Command::new(RMXREPORT)
+        .arg("-j")
+        .arg(&m.dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "rmxreport: warning: unable to read {}: file does not exist\n",
+            gone.display()
+        )
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got.int("totals.decisions"), 6);
+    assert_eq!(got.int("totals.addresses"), 6);
+}
+
+/// Beside a live multilog that rotates (and deletes its oldest file) many
+/// times a second, rmxreport run again and again always ends well, and
+/// counts at least every line of every file that was there before it
+/// started and is there still after it ended (under whatever name), and
+/// never more than were written.
+#[test]
+fn beside_a_live_multilog_every_run_counts_what_stayed() {
+    use std::collections::HashMap;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let Some(m) = Multilog::start("rmxreport-live", &["s4096", "n5"]) else {
+        return;
+    };
+    let (dir, log) = (&m.dir, m.log.try_clone().unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let feeder = {
+        let (stop, written) = (Arc::clone(&stop), Arc::clone(&written));
+        thread::spawn(move || {
+            for n in 0u64.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                log_line(&log, &format!("198.51.{}.{}", n / 250 % 250, n % 250 + 1));
+                written.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // The whole lines of each file there, by its inode.
+    let files = || -> HashMap<u64, usize> {
+        let mut files = HashMap::new();
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if (name == "current" || name.starts_with('@'))
+                && let Ok(meta) = entry.metadata()
+            {
+                files.insert(meta.ino(), lines_in(&entry.path()));
+            }
+        }
+        files
+    };
+    wait_until("multilog rotating twice", || rotated(dir).len() >= 2);
+    let gone = format!("rmxreport: warning: unable to read {}/@", dir.display());
+    // Some 14 rotations or more, each deleting the oldest file past five.
+    let mut run = 0;
+    while run < 40 || written.load(Ordering::SeqCst) < 600 {
+        run += 1;
+        let before = files();
+        let out = Command::new(RMXREPORT).arg("-j").arg(dir).output().unwrap();
+        let after = files();
+        // And the feeder's connection in flight: its line written, its
+        // rmxsmtpd not yet waited for.
+        let most = written.load(Ordering::SeqCst) + 1;
+        assert_eq!(out.status.code(), Some(0), "run {run}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for line in stderr.lines() {
+            assert!(
+                line.starts_with(&gone) && line.ends_with(".s: file does not exist"),
+                "run {run}: {line}"
+            );
+        }
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let counted = got.int("totals.decisions");
+        let stayed: usize = before
+            .iter()
+            .filter(|(inode, _)| after.contains_key(inode))
+            .map(|(_, lines)| lines)
+            .sum();
+        assert!(
+            counted >= stayed as u64 && counted <= most && counted > 0,
+            "run {run}: {counted} counted, {stayed} in files that stayed, {most} written"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    feeder.join().unwrap();
+}
+
+/// A log written under `-q` has no `pass` line: the report says it was
+/// probably written so, and what that does to the shares. The real
+/// rmxsmtpd under `-n -q -s`, four clients: one pass, one fail, two none.
+#[test]
+fn a_log_without_a_pass_line_says_it_was_probably_written_under_q() {
+    let zone = Zone::new()
+        .mx("100.51.198.in-addr.arpa", 10, "mx1.example.net")
+        .a("mx1.example.net", "198.51.100.5");
+    let dns = Responder::start(zone);
+    let scratch = TempDir::new("rmxreport-quiet");
+    let file = scratch.join("log");
+    let log = fs::File::create(&file).unwrap().into();
+    let dns = dns.addr().to_string();
+    for client in [
+        "198.51.100.5",
+        "198.51.100.10",
+        "203.0.113.7",
+        "203.0.113.8",
+    ] {
+        let env = [("DNSCACHEIP", dns.as_str()), ("TCPREMOTEIP", client)];
+        connection(&log, &env, &["-n", "-q", "-s"]);
+    }
+    let out = Command::new(RMXREPORT).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // One fail and two none were logged; the pass was not.
+    assert!(
+        text.contains(
+            "         1  of them from networks that publish a list (pass, fail): 33.3%\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  note: no pass line at all: the log was probably written under -q, which logs\n  \
+             refusals and errors only; the accepted clients, every pass among them, are\n  \
+             left out, and these shares are not shares of the mail\n"
+        ),
+        "{text}"
+    );
+    // A log with a pass line says nothing of it.
+    let mut with_pass = fs::read(&file).unwrap();
+    with_pass
+        .extend_from_slice(b"rmxsmtpd: pid 1: 198.51.100.5 pass 100.51.198.in-addr.arpa accept\n");
+    fs::write(&file, with_pass).unwrap();
+    let out = Command::new(RMXREPORT).arg(&file).output().unwrap();
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("-q"));
 }

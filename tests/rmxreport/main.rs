@@ -6,5 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod field;
 mod figures;
 mod logs;
+mod syslog;

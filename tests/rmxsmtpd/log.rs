@@ -6,21 +6,21 @@
 //!
 //! What needs `/dev/log` or `/etc/resolv.conf` runs inside namespaces of its
 //! own: the test runs itself again under `unshare`, with files of its own
-//! mounted there (see [`inside`]), so the machine's syslog and resolver are
+//! mounted there (see [`again::inside`]), so the machine's syslog and resolver are
 //! never touched. That needs root; without it the test says so and steps
 //! aside, and under CI=true it fails instead.
 
-use std::io::{ErrorKind, Read, Write};
-use std::os::fd::OwnedFd;
-use std::os::unix::net::{UnixDatagram, UnixStream};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::io::ErrorKind;
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::support::again;
 use crate::support::responder::{Behaviour, Responder, Zone};
 use crate::support::temp::TempDir;
-use crate::support::wrapper::{BIN, Report, Wrapper, inherited_fds, reporter};
+use crate::support::wrapper::{
+    Report, Wrapper, inherited_fds, over_one_socket, reporter, rmxsmtpd,
+};
 
 const RMXCHECK: &str = env!("CARGO_BIN_EXE_rmxcheck");
 const ZONE: &str = "100.51.198.in-addr.arpa";
@@ -48,42 +48,6 @@ fn text(bytes: &[u8]) -> String {
 
 // ---- Running a test inside namespaces of its own ----------------------------
 
-/// Runs the calling test again as a new process of this test binary (see
-/// [`again`]), under `unshare FLAGS` after the shell commands of `setup`
-/// (which see `vars` in their environment, and sbin on PATH). Panics if
-/// that run fails; when this machine cannot make the namespaces, says so
-/// instead.
-fn inside(flags: &[&str], setup: &str, vars: &[(&str, &Path)]) {
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let probe = root
-        && Command::new("unshare")
-            .args(flags)
-            .arg("true")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    let script = format!("PATH=$PATH:/usr/sbin:/sbin; {setup} || exit 77; exec \"$@\"");
-    let prefix = [&["unshare"], flags, &["sh", "-c", &script, "sh"]].concat();
-    let test = again::this_test();
-    let mut command = again::command(&test, &prefix);
-    for (name, path) in vars {
-        command.env(name, path);
-    }
-    let output = probe.then(|| command.output().expect("run unshare"));
-    match output {
-        Some(output) if output.status.code() != Some(77) => {
-            again::assert_passed(
-                &format!("{test} inside `unshare {}`", flags.join(" ")),
-                &output,
-            );
-        }
-        _ => crate::support::skip::skip(
-            &format!("`unshare {}` with mounts inside", flags.join(" ")),
-            "run the tests as root",
-        ),
-    }
-}
-
 /// Inside `unshare -m -n`: the loopback up, and this text at
 /// `/etc/resolv.conf`, which the test's resolver on 127.0.0.1 port 53
 /// answers. Runs the calling test there.
@@ -91,7 +55,7 @@ fn with_resolv_conf(resolv_conf: &str) {
     let dir = TempDir::new("log");
     let file = dir.path().join("resolv.conf");
     std::fs::write(&file, resolv_conf).unwrap();
-    inside(
+    again::inside(
         &["-m", "-n"],
         r#"ip link set lo up && mount --bind "$RESOLV_CONF" /etc/resolv.conf"#,
         &[("RESOLV_CONF", &file)],
@@ -169,68 +133,6 @@ fn a_note_names_the_list_as_the_name_field_does() {
 /// How long anything here may take before it counts as a hang.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Inside `unshare -m`: `/dev` overlaid with a tmpfs of the namespace's own,
-/// where the test binds `/dev/log`. Runs the calling test there.
-fn with_dev_of_its_own() {
-    let dir = TempDir::new("log");
-    inside(
-        &["-m"],
-        r#"mount -t tmpfs tmpfs "$DIR" && mkdir "$DIR/upper" "$DIR/work" &&
-           mount -t overlay overlay -o "lowerdir=/dev,upperdir=$DIR/upper,workdir=$DIR/work" /dev"#,
-        &[("DIR", dir.path())],
-    );
-}
-
-/// What the client saw of one rmxsmtpd run whose fds 0, 1 and 2 are all
-/// one socket, as inetd and xinetd hand it over.
-struct OverOneSocket {
-    pid: u32,
-    code: Option<i32>,
-    /// Everything the client read.
-    said: String,
-}
-
-/// Runs `command` with fds 0, 1 and 2 the server end of a socket pair;
-/// the client end writes `input`, then reads to the end.
-fn over_one_socket(mut command: Command, input: &[u8]) -> OverOneSocket {
-    let (mut client, server) = UnixStream::pair().unwrap();
-    let server = OwnedFd::from(server);
-    let mut child = command
-        .stdin(Stdio::from(server.try_clone().unwrap()))
-        .stdout(Stdio::from(server.try_clone().unwrap()))
-        .stderr(Stdio::from(server))
-        .spawn()
-        .expect("start rmxsmtpd");
-    // The command holds copies of the server end; only the child may.
-    drop(command);
-    client.write_all(input).unwrap();
-    client.shutdown(std::net::Shutdown::Write).unwrap();
-    client.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut said = Vec::new();
-    let read = client.read_to_end(&mut said);
-    if read.is_err() {
-        let _ = child.kill();
-    }
-    let status = child.wait().unwrap();
-    read.expect("rmxsmtpd ends the connection in time");
-    OverOneSocket {
-        pid: child.id(),
-        code: status.code(),
-        said: text(&said),
-    }
-}
-
-/// rmxsmtpd with this environment and these arguments, nothing else.
-fn rmxsmtpd(env: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(env.iter().copied())
-        .args(args);
-    command
-}
-
 /// The next syslog(3) datagram: `<PRI>TIMESTAMP TAG: MESSAGE` (RFC 3164) as
 /// the priority and what follows the time stamp.
 fn next_syslog(socket: &UnixDatagram) -> (u8, String) {
@@ -256,7 +158,7 @@ const MAIL_WARNING: u8 = 2 * 8 + 4;
 #[test]
 fn with_stderr_on_the_socket_the_line_goes_to_syslog() {
     if !again::is_again() {
-        with_dev_of_its_own();
+        again::with_dev_of_its_own();
         return;
     }
     let dns = Responder::start(one_mta_listed());

@@ -6,7 +6,9 @@
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -241,4 +243,57 @@ pub fn talk(mut child: Child, input: &[u8]) -> Talked {
         stderr,
         elapsed,
     }
+}
+
+/// What the client saw of one rmxsmtpd run whose fds 0, 1 and 2 are all
+/// one socket, as inetd and xinetd hand it over: its log line goes to
+/// syslog(3).
+pub struct OverOneSocket {
+    pub pid: u32,
+    pub code: Option<i32>,
+    /// Everything the client read.
+    pub said: String,
+}
+
+/// Runs `command` with fds 0, 1 and 2 the server end of a socket pair;
+/// the client end writes `input`, then reads to the end.
+pub fn over_one_socket(mut command: Command, input: &[u8]) -> OverOneSocket {
+    let (mut client, server) = UnixStream::pair().unwrap();
+    let server = OwnedFd::from(server);
+    let mut child = command
+        .stdin(Stdio::from(server.try_clone().unwrap()))
+        .stdout(Stdio::from(server.try_clone().unwrap()))
+        .stderr(Stdio::from(server))
+        .spawn()
+        .expect("start rmxsmtpd");
+    // The command holds copies of the server end; only the child may.
+    drop(command);
+    client.write_all(input).unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut said = Vec::new();
+    let read = client.read_to_end(&mut said);
+    if read.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    read.expect("rmxsmtpd ends the connection in time");
+    OverOneSocket {
+        pid: child.id(),
+        code: status.code(),
+        said: String::from_utf8_lossy(&said).into_owned(),
+    }
+}
+
+/// rmxsmtpd with this environment and these arguments, nothing else.
+pub fn rmxsmtpd(env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().copied())
+        .args(args);
+    command
 }
