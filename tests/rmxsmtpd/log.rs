@@ -390,7 +390,7 @@ fn a_resolv_conf_that_gives_no_server_means_127_0_0_1_and_says_so() {
         let (upper, work) = (dir.join("upper"), dir.join("work"));
         std::fs::create_dir_all(&upper).unwrap();
         std::fs::create_dir_all(&work).unwrap();
-        inside(
+        again::inside(
             &["-m", "-n"],
             r#"ip link set lo up &&
                mount -t overlay overlay -o "lowerdir=/etc,upperdir=$UPPER,workdir=$WORK" /etc &&
