@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::ops::{Index, IndexMut};
 
 use super::line::{Address, Logged, is_v4};
@@ -599,10 +599,7 @@ impl Networks {
             Some(v4) if is_v4(client) => Network::new(IpAddr::V4(v4), scope.v4_len),
             _ => Network::new(IpAddr::V6(ip), scope.v6_len),
         };
-        let range = match network.address {
-            IpAddr::V4(v4) => (u128::from(v4.to_ipv6_mapped()), 96 + network.len),
-            IpAddr::V6(v6) => (u128::from(v6), network.len),
-        };
+        let range = range(&network);
         if let Some(&id) = self.by_range.get(&range) {
             return id;
         }
@@ -645,41 +642,22 @@ impl Networks {
     }
 }
 
-/// The range a reverse name stands for, as rmxsmtpd asks them: whole
-/// octets under `in-addr.arpa` (`100.51.198.in-addr.arpa`), nibbles under
-/// `ip6.arpa`, in any case. Any other name stands for no range.
+/// A network as a range of the one address space rmxreport counts in:
+/// an IPv4 network keeps its `::ffff:0:0/96` prefix, so that no IPv6 range
+/// is the same.
+fn range(network: &Network) -> Range {
+    match network.address {
+        IpAddr::V4(v4) => (u128::from(v4.to_ipv6_mapped()), 96 + network.len),
+        IpAddr::V6(v6) => (u128::from(v6), network.len),
+    }
+}
+
+/// The range a reverse name stands for, as rmxcheck reads it
+/// ([`Network::from_reverse_name`]); any other name stands for none.
 fn reverse_range(name: &[u8]) -> Option<Range> {
-    let under = |suffix: &[u8]| {
-        let at = name.len().checked_sub(suffix.len())?;
-        (at > 0 && name[at..].eq_ignore_ascii_case(suffix)).then(|| &name[..at])
-    };
-    if let Some(labels) = under(b".in-addr.arpa") {
-        let mut octets = [0u8; 4];
-        let mut count = 0;
-        for label in labels.rsplit(|&b| b == b'.') {
-            // Decimal, as rmxsmtpd writes it: no sign, no leading zero.
-            let octet = std::str::from_utf8(label).ok()?;
-            let digits = label.iter().all(u8::is_ascii_digit);
-            let canonical = digits && (!octet.starts_with('0') || octet == "0");
-            *octets.get_mut(count)? = octet.parse().ok().filter(|_| canonical)?;
-            count += 1;
-        }
-        let address = Ipv4Addr::from(octets).to_ipv6_mapped();
-        return Some((u128::from(address), 96 + 8 * count as u8));
-    }
-    let labels = under(b".ip6.arpa")?;
-    let mut address = 0u128;
-    let mut count = 0u32;
-    for label in labels.rsplit(|&b| b == b'.') {
-        let [digit] = label else { return None };
-        let nibble = (*digit as char).to_digit(16)?;
-        if count == 32 {
-            return None;
-        }
-        address |= u128::from(nibble) << (124 - 4 * count);
-        count += 1;
-    }
-    Some((address, 4 * count as u8))
+    let name = std::str::from_utf8(name).ok()?;
+    let network = Network::from_reverse_name(name)?.ok()?;
+    Some(range(&network))
 }
 
 impl Default for NetworkCounts {
